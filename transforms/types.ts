@@ -1,0 +1,78 @@
+import type { Project } from "ts-morph";
+
+/** Settings the user gives on the command line (or their defaults). */
+export interface MigrationSettings {
+  /** Default of LLM_POOL_SIZE written into the migrated server. */
+  poolSize: number;
+  /** Default of LLM_CANARY_PERCENT written into the migrated server. */
+  canaryPercent: number;
+  /** Entry file, relative to the root, when the user overrides detection. */
+  entry?: string;
+  /** Name of the shared client variable, when the user overrides detection. */
+  client?: string;
+  /** Name of the wrapper method to gate, when the user overrides detection. */
+  method?: string;
+}
+
+export interface MigrationInput {
+  /** Every candidate source file of the target, loaded once by the engine. */
+  project: Project;
+  /** Absolute path of the target folder. */
+  rootDir: string;
+  settings: MigrationSettings;
+  /** Run only these transforms (by name); used by per-transform fixtures. */
+  only?: readonly string[];
+}
+
+export type CallSiteState = "rewritten" | "left" | "already-migrated";
+
+export interface CallSiteReport {
+  /** Path relative to the root, with forward slashes. */
+  file: string;
+  line: number;
+  column: number;
+  /** The call as written, e.g. `llmClient.generateResponse` or `openai.chat.completions.create`. */
+  callee: string;
+  state: CallSiteState;
+  /** Stable reason code when state is "left" (see transforms/reasons.ts). */
+  reason?: string;
+  message?: string;
+  /** Canary key expression used, e.g. `userId` or `req.ip`. */
+  key?: string;
+}
+
+export type FindingKind = "info" | "warning";
+
+/** Something the user should know that is not a call site (per-request client, metrics route added, ...). */
+export interface Finding {
+  code: string;
+  kind: FindingKind;
+  message: string;
+  file?: string;
+  line?: number;
+}
+
+export interface SharedClientSummary {
+  file: string;
+  line: number;
+  name: string;
+  /** "sdk" for an OpenAI-style SDK instance, "wrapper" for a user class wrapping the calls. */
+  kind: "sdk" | "wrapper";
+  /** Class or constructor name, e.g. "OpenAI" or "LlmClient". */
+  constructedWith: string;
+}
+
+export interface MigrationOutcome {
+  /** Entry file (relative), when one was found. */
+  entryFile?: string;
+  client?: SharedClientSummary;
+  framework?: string;
+  callSites: CallSiteReport[];
+  findings: Finding[];
+  /** Absolute folder where the engine vendors the runtime; undefined when there is nothing to vendor. */
+  runtimeDir?: string;
+  /** Language and module system of the vendored runtime. */
+  runtimeFlavour?: "ts" | "esm" | "cjs";
+  /** True when the target already carries a completed migration. */
+  alreadyMigrated: boolean;
+}
