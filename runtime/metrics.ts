@@ -1,0 +1,287 @@
+/**
+ * Counters, a sliding window for RPS and latency percentiles, and the Prometheus exposition
+ * (prom-client on the runtime's own Registry, so it never mixes with the user's metrics).
+ * Only numbers: never prompts, answers or keys.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+const WINDOW_SECONDS = 60;
+/** Latency samples kept for percentiles; beyond this the oldest in the window are dropped. */
+const MAX_SAMPLES = 8192;
+/** OpenTelemetry GenAI's advice for gen_ai.client.operation.duration: 10 ms doubling to ~82 s. */
+const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+
+export type ErrorType = "queue_full" | "timeout" | "overloaded" | "draining" | "aborted" | "upstream" | "other";
+
+export interface PathCounts {
+  new: number;
+  legacy: number;
+}
+
+export interface LlmMetricsSnapshot {
+  poolSize: number;
+  inFlight: number;
+  queued: number;
+  maxQueue: number;
+  /** Calls finished through the gate (success or error) since start. */
+  requestsTotal: number;
+  errorsTotal: number;
+  /** Errors / finished calls over the last `windowSeconds`. */
+  errorRate: number;
+  /** Finished calls per second over the last `windowSeconds`. */
+  rps: number;
+  /** Whole-call latency (queue + attempts + backoff) over the last `windowSeconds`. */
+  latencyMs: { avg: number; p50: number; p95: number; p99: number };
+  /** Upstream 429 answers seen (every attempt). */
+  rateLimitedTotal: number;
+  retriesTotal: number;
+  errorsByType: Record<ErrorType, number>;
+  paths: PathCounts;
+  /** inFlight / poolSize right now. */
+  utilisation: number;
+  windowSeconds: number;
+  emergencyMode: boolean;
+  draining: boolean;
+}
+
+/** Per-second counts for rate, a ring of samples for percentiles. */
+class SlidingWindow {
+  private readonly counts = new Float64Array(WINDOW_SECONDS);
+  private readonly errors = new Float64Array(WINDOW_SECONDS);
+  private readonly seconds = new Float64Array(WINDOW_SECONDS);
+  private readonly sampleAt = new Float64Array(MAX_SAMPLES);
+  private readonly sampleMs = new Float64Array(MAX_SAMPLES);
+  private sampleCount = 0;
+  private readonly startedAt = Date.now();
+
+  record(latencyMs: number, failed: boolean, now: number): void {
+    const second = Math.floor(now / 1000);
+    const slot = second % WINDOW_SECONDS;
+    if (this.seconds[slot] !== second) {
+      this.seconds[slot] = second;
+      this.counts[slot] = 0;
+      this.errors[slot] = 0;
+    }
+    this.counts[slot]!++;
+    if (failed) this.errors[slot]!++;
+    const index = this.sampleCount++ % MAX_SAMPLES;
+    this.sampleAt[index] = now;
+    this.sampleMs[index] = latencyMs;
+  }
+
+  read(now: number): { rps: number; errorRate: number; latencyMs: LlmMetricsSnapshot["latencyMs"] } {
+    const currentSecond = Math.floor(now / 1000);
+    let count = 0;
+    let errors = 0;
+    for (let i = 0; i < WINDOW_SECONDS; i++) {
+      if (currentSecond - this.seconds[i]! < WINDOW_SECONDS) {
+        count += this.counts[i]!;
+        errors += this.errors[i]!;
+      }
+    }
+    const latencies: number[] = [];
+    const kept = Math.min(this.sampleCount, MAX_SAMPLES);
+    for (let i = 0; i < kept; i++) {
+      if (now - this.sampleAt[i]! <= WINDOW_SECONDS * 1000) latencies.push(this.sampleMs[i]!);
+    }
+    latencies.sort((a, b) => a - b);
+    const sum = latencies.reduce((total, value) => total + value, 0);
+    // Early on the window is not full yet: divide by the time actually covered.
+    const coveredSeconds = Math.min(WINDOW_SECONDS, Math.max(1, (now - this.startedAt) / 1000));
+    return {
+      rps: round(count / coveredSeconds),
+      errorRate: count === 0 ? 0 : round(errors / count),
+      latencyMs: {
+        avg: latencies.length === 0 ? 0 : round(sum / latencies.length),
+        p50: percentile(latencies, 0.5),
+        p95: percentile(latencies, 0.95),
+        p99: percentile(latencies, 0.99),
+      },
+    };
+  }
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+export interface GateState {
+  poolSize: number;
+  maxQueue: number;
+  inFlight: () => number;
+  queued: () => number;
+  emergencyMode: () => boolean;
+  draining: () => boolean;
+}
+
+export class LlmMetrics {
+  readonly registry = new Registry();
+  requestsTotal = 0;
+  errorsTotal = 0;
+  rateLimitedTotal = 0;
+  retriesTotal = 0;
+  /** Moving average of call latency, a cheap hint for Retry-After when a call is turned away. */
+  typicalLatencyMs = 0;
+  readonly errorsByType: Record<ErrorType, number> = {
+    queue_full: 0,
+    timeout: 0,
+    overloaded: 0,
+    draining: 0,
+    aborted: 0,
+    upstream: 0,
+    other: 0,
+  };
+  private readonly window = new SlidingWindow();
+  private readonly duration: Histogram<string>;
+  private readonly queueWait: Histogram<string>;
+  private readonly gate: GateState;
+  private readonly paths: PathCounts;
+
+  constructor(gate: GateState, paths: PathCounts) {
+    this.gate = gate;
+    this.paths = paths;
+    const registers = [this.registry];
+    // Names follow OpenTelemetry's GenAI conventions where one exists, `llm_` otherwise.
+    this.duration = new Histogram({
+      name: "gen_ai_client_operation_duration_seconds",
+      help: "Duration of gated LLM calls, queue wait and retries included",
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: "llm_gate_queue_wait_seconds",
+      help: "Time calls that found the pool busy waited for a slot",
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    const metrics = this;
+    new Gauge({
+      name: "llm_gate_pool_size",
+      help: "Concurrent upstream calls allowed (LLM_POOL_SIZE)",
+      registers,
+      collect() {
+        this.set(gate.poolSize);
+      },
+    });
+    new Gauge({
+      name: "llm_gate_in_flight",
+      help: "Upstream calls holding a pool slot",
+      registers,
+      collect() {
+        this.set(gate.inFlight());
+      },
+    });
+    new Gauge({
+      name: "llm_gate_queued",
+      help: "Calls waiting for a pool slot",
+      registers,
+      collect() {
+        this.set(gate.queued());
+      },
+    });
+    // Counters mirror the plain totals at scrape time, so a call pays for one increment, not two.
+    new Counter({
+      name: "llm_requests_total",
+      help: "Gated LLM calls finished, by outcome",
+      labelNames: ["outcome"],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ outcome: "ok" }, metrics.requestsTotal - metrics.errorsTotal);
+        this.inc({ outcome: "error" }, metrics.errorsTotal);
+      },
+    });
+    new Counter({
+      name: "llm_errors_total",
+      help: "Gated LLM calls that failed, by error type",
+      labelNames: ["error_type"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [type, count] of Object.entries(metrics.errorsByType)) this.inc({ error_type: type }, count);
+      },
+    });
+    new Counter({
+      name: "llm_rate_limited_total",
+      help: "Upstream 429 answers",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(metrics.rateLimitedTotal);
+      },
+    });
+    new Counter({
+      name: "llm_retries_total",
+      help: "Upstream attempts that were retries",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(metrics.retriesTotal);
+      },
+    });
+    new Counter({
+      name: "llm_path_total",
+      help: "Call sites that took the new (gated) or the legacy path",
+      labelNames: ["path"],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ path: "new" }, paths.new);
+        this.inc({ path: "legacy" }, paths.legacy);
+      },
+    });
+  }
+
+  recordQueueWait(ms: number): void {
+    this.queueWait.observe(ms / 1000);
+  }
+
+  recordCall(latencyMs: number, errorType: ErrorType | undefined): void {
+    this.requestsTotal++;
+    if (errorType) {
+      this.errorsTotal++;
+      this.errorsByType[errorType]++;
+    }
+    this.typicalLatencyMs = this.requestsTotal === 1 ? latencyMs : this.typicalLatencyMs * 0.9 + latencyMs * 0.1;
+    this.duration.observe(latencyMs / 1000);
+    this.window.record(latencyMs, errorType !== undefined, Date.now());
+  }
+
+  snapshot(): LlmMetricsSnapshot {
+    const { rps, errorRate, latencyMs } = this.window.read(Date.now());
+    const inFlight = this.gate.inFlight();
+    return {
+      poolSize: this.gate.poolSize,
+      inFlight,
+      queued: this.gate.queued(),
+      maxQueue: this.gate.maxQueue,
+      requestsTotal: this.requestsTotal,
+      errorsTotal: this.errorsTotal,
+      errorRate,
+      rps,
+      latencyMs,
+      rateLimitedTotal: this.rateLimitedTotal,
+      retriesTotal: this.retriesTotal,
+      errorsByType: { ...this.errorsByType },
+      paths: { new: this.paths.new, legacy: this.paths.legacy },
+      utilisation: this.gate.poolSize === 0 ? 0 : round(inFlight / this.gate.poolSize),
+      windowSeconds: WINDOW_SECONDS,
+      emergencyMode: this.gate.emergencyMode(),
+      draining: this.gate.draining(),
+    };
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

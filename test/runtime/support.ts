@@ -1,0 +1,74 @@
+// Shared helpers of the runtime tests: a stub upstream, the real SDK pointed at it, env that is put back.
+import { createServer } from "node:net";
+import OpenAI from "openai";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { resetAsyncLlmClientForTests } from "../../runtime/index.js";
+import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
+
+const RUNTIME_ENV = [
+  "LLM_POOL_SIZE",
+  "LLM_CANARY_PERCENT",
+  "LLM_MAX_QUEUE",
+  "LLM_TIMEOUT_MS",
+  "LLM_MAX_RETRIES",
+  "LLM_MODEL",
+  "LLM_API",
+  "FORCE_LEGACY_LLM",
+  "DISABLE_POOL",
+  "EMERGENCY_MODE",
+  "OPENAI_BASE_URL",
+  "OPENAI_API_KEY",
+];
+
+/** One stub for the file, reset before each test; a fresh runtime singleton and clean env per test. */
+export function useStubUpstream(): { stub: () => OpenAiStub; sdk: () => OpenAI } {
+  let stub: OpenAiStub | undefined;
+  let sdk: OpenAI | undefined;
+  const saved = new Map(RUNTIME_ENV.map((name) => [name, process.env[name]]));
+  beforeAll(async () => {
+    stub = await startOpenAiStub();
+    // The SDK's default maxRetries (2) stays: run() must turn it off per request.
+    sdk = new OpenAI({ baseURL: stub.url, apiKey: "sk-test-not-a-secret" });
+  });
+  afterAll(async () => {
+    await stub?.close();
+  });
+  beforeEach(() => {
+    for (const name of RUNTIME_ENV) delete process.env[name];
+    stub?.reset();
+    resetAsyncLlmClientForTests();
+  });
+  afterEach(() => {
+    resetAsyncLlmClientForTests();
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  return { stub: () => stub!, sdk: () => sdk! };
+}
+
+/** Polls until `condition` holds (a wait for an event, not a speed check). */
+export async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const giveUpAt = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export function chat(text: string) {
+  return { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: text }] };
+}
+
+/** A loopback port nobody listens on (it was free a moment ago). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
