@@ -1,0 +1,70 @@
+import type { MigrationSettings } from "../../transforms/types.js";
+import { applyPlan, planMigration, rollbackMigration, toolPackage } from "../engine/index.js";
+import type { Paint } from "../report/colour.js";
+import { unifiedDiff } from "../report/diff.js";
+import { jsonReport, type ReportMode } from "../report/json.js";
+import { rollbackSummary, textSummary } from "../report/text.js";
+import { EXIT, type ExitCode } from "./exit-codes.js";
+
+export interface Output {
+  write(text: string): void;
+  paint: Paint;
+}
+
+export interface DetectionOptions {
+  entry?: string;
+  client?: string;
+  method?: string;
+  json?: boolean;
+}
+
+export interface ApplyCommandOptions extends DetectionOptions {
+  dryRun?: boolean;
+  check?: boolean;
+  poolSize: number;
+  canary: number;
+  allowDirty?: boolean;
+  format: boolean;
+}
+
+function settingsFrom(options: DetectionOptions & { poolSize?: number; canary?: number }): MigrationSettings {
+  return {
+    poolSize: options.poolSize ?? 10,
+    canaryPercent: options.canary ?? 100,
+    ...(options.entry === undefined ? {} : { entry: options.entry }),
+    ...(options.client === undefined ? {} : { client: options.client }),
+    ...(options.method === undefined ? {} : { method: options.method }),
+  };
+}
+
+export async function scanCommand(dir: string, options: DetectionOptions, out: Output): Promise<ExitCode> {
+  const plan = await planMigration(dir, settingsFrom(options), { format: false });
+  out.write(options.json ? json(plan, "scan") : textSummary(plan, "scan", dir, out.paint));
+  return EXIT.ok;
+}
+
+export async function applyCommand(dir: string, options: ApplyCommandOptions, out: Output): Promise<ExitCode> {
+  const plan = await planMigration(dir, settingsFrom(options), { format: options.format });
+  const mode: ReportMode = options.check ? "check" : options.dryRun ? "dry-run" : "apply";
+  if (mode === "apply") await applyPlan(plan, { allowDirty: options.allowDirty ?? false });
+  if (options.json) {
+    out.write(json(plan, mode));
+  } else {
+    // After a real apply the diff shows what changed in the user's files; created files (the
+    // vendored runtime) are listed in the summary rather than printed in full.
+    const shown = mode === "apply" ? plan.changes.filter((change) => change.action === "modified") : plan.changes;
+    if (mode !== "check" && shown.length > 0) out.write(unifiedDiff(shown, out.paint) + "\n");
+    out.write(textSummary(plan, mode, dir, out.paint));
+  }
+  return mode === "check" && plan.status === "pending" ? EXIT.changesPending : EXIT.ok;
+}
+
+export async function rollbackCommand(dir: string, out: Output): Promise<ExitCode> {
+  const manifest = await rollbackMigration(dir);
+  out.write(rollbackSummary(manifest, dir, out.paint));
+  return EXIT.ok;
+}
+
+function json(plan: Parameters<typeof jsonReport>[0], mode: ReportMode): string {
+  return JSON.stringify(jsonReport(plan, mode, toolPackage().version), null, 2) + "\n";
+}

@@ -1,0 +1,87 @@
+import { lstat, readFile, readdir, realpath } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import ignore, { type Ignore } from "ignore";
+import { git, isInGitWorkTree } from "./git.js";
+
+export const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx"] as const;
+
+/** Folders that never hold the server's own source. */
+export const SKIPPED_FOLDERS = new Set(["node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".llm-migrate"]);
+
+export interface SkippedSymlink {
+  path: string;
+  outOfTree: boolean;
+}
+
+export interface DiscoveredFiles {
+  /** Source files (relative, forward slashes, sorted) that are regular files inside the tree. */
+  files: string[];
+  /** Symlinked source files: never read through nor written through. */
+  symlinks: SkippedSymlink[];
+}
+
+export function isSourceFile(path: string): boolean {
+  if (/\.d\.[cm]?ts$/.test(path)) return false;
+  return SOURCE_EXTENSIONS.some((ext) => path.endsWith(ext));
+}
+
+function inSkippedFolder(relPath: string): boolean {
+  return relPath.split("/").slice(0, -1).some((part) => SKIPPED_FOLDERS.has(part));
+}
+
+/**
+ * The candidate source files of the target: what git would track when the folder is in a work
+ * tree (so the user's own ignore rules apply), otherwise a walk of the folder.
+ */
+export async function discoverSourceFiles(root: string): Promise<DiscoveredFiles> {
+  const listed = (await isInGitWorkTree(root)) ? await listWithGit(root) : undefined;
+  const paths = (listed ?? (await walk(root))).filter((p) => isSourceFile(p) && !inSkippedFolder(p));
+  const realRoot = await realpath(root);
+  const files: string[] = [];
+  const symlinks: SkippedSymlink[] = [];
+  for (const path of [...new Set(paths)].sort()) {
+    const info = await lstat(join(root, path)).catch(() => undefined);
+    if (!info) continue; // deleted in the work tree but still in the index
+    if (info.isSymbolicLink()) {
+      const target = await realpath(join(root, path)).catch(() => undefined);
+      symlinks.push({ path, outOfTree: !target || !(target + sep).startsWith(realRoot + sep) });
+    } else if (info.isFile()) {
+      files.push(path);
+    }
+  }
+  return { files, symlinks };
+}
+
+async function listWithGit(root: string): Promise<string[] | undefined> {
+  const out = await git(root, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
+  return out?.split("\0").filter(Boolean);
+}
+
+async function walk(root: string): Promise<string[]> {
+  const rules = await rootGitignore(root);
+  const found: string[] = [];
+  const visit = async (relDir: string): Promise<void> => {
+    const entries = await readdir(join(root, relDir), { withFileTypes: true });
+    for (const entry of entries) {
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (SKIPPED_FOLDERS.has(entry.name) || rules.ignores(rel + "/")) continue;
+        await visit(rel);
+      } else if ((entry.isFile() || entry.isSymbolicLink()) && !rules.ignores(rel)) {
+        found.push(rel);
+      }
+    }
+  };
+  await visit("");
+  return found;
+}
+
+async function rootGitignore(root: string): Promise<Ignore> {
+  const text = await readFile(join(root, ".gitignore"), "utf8").catch(() => "");
+  return ignore().add(text);
+}
+
+/** Relative path with forward slashes, as the report and the manifest write it. */
+export function toRelative(root: string, absPath: string): string {
+  return relative(root, absPath).split(sep).join("/");
+}
