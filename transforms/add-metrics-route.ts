@@ -1,0 +1,47 @@
+import { detectStyle, indentationAt, lineStartOf } from "../src/languages/typescript/source-style.js";
+import { EditPlan, relativePath, type Transform } from "./context.js";
+import { reasons } from "./reasons.js";
+
+export const addMetricsRoute: Transform = {
+  name: "add-metrics-route",
+  description:
+    "Adds GET /metrics/llm in the framework's own idiom, on the app (a router only when no app is in sight), before the first route so no catch-all answers first.",
+  run(context) {
+    const analysis = context.analyse();
+    const { framework, routes, calls, entryFile, client } = analysis;
+    if (!client) return;
+    if (!framework) {
+      context.findings.push({ code: "NO_FRAMEWORK_ROUTE", kind: "warning", message: reasons.NO_FRAMEWORK_ROUTE.message });
+      return;
+    }
+    if (framework.hasMetricsRoute(analysis.files)) return;
+    const served = routes.filter((route) =>
+      route.handlers.some(({ fn }) => calls.some(({ call }) => fn.getPos() <= call.getPos() && call.getEnd() <= fn.getEnd())),
+    );
+    const place = framework.placeMetricsRoute(analysis.files, entryFile, served);
+    if (!place) {
+      context.findings.push({ code: "NO_FRAMEWORK_ROUTE", kind: "warning", message: reasons.NO_FRAMEWORK_ROUTE.message });
+      return;
+    }
+    const file = place.before.getSourceFile();
+    const at = place.before.getStart();
+    const indent = indentationAt(file, at);
+    const route = framework.metricsRoute(place.receiver, detectStyle(file)).replace(/\n/g, `\n${indent}`);
+    const text = file.getFullText();
+    const lineStart = lineStartOf(file, at);
+    const previousLine = text.slice(text.lastIndexOf("\n", lineStart - 2) + 1, lineStart).trim();
+    // A blank line on both sides, as between the neighbouring routes.
+    const gap = previousLine === "" || previousLine.endsWith("{") ? "" : "\n";
+    const plan = new EditPlan();
+    plan.insert(file, lineStart, `${gap}${indent}${route}\n\n`);
+    plan.apply();
+    context.needsRuntime(file, "llmMetricsResponse");
+    context.findings.push({
+      code: "METRICS_ROUTE_ADDED",
+      kind: "info",
+      message: `GET /metrics/llm added on ${place.receiver}`,
+      file: relativePath(context.input, file),
+      line: file.getLineAndColumnAtPos(at).line,
+    });
+  },
+};

@@ -1,0 +1,45 @@
+import { posix } from "node:path";
+import type { SourceFile } from "ts-morph";
+import { detectStyle } from "../src/languages/typescript/source-style.js";
+import { EditPlan, RUNTIME_FOLDER, RUNTIME_NAMES, type MigrationContext, type RuntimeName } from "./context.js";
+import { lastImport } from "./start-async-client.js";
+
+/**
+ * One import of the runtime in every file the transforms changed, naming what that file uses.
+ * Not a transform of its own: whichever transforms run, the code they write needs it.
+ */
+export function addRuntimeImports(context: MigrationContext): void {
+  const plan = new EditPlan();
+  const files = context.input.project.getSourceFiles();
+  for (const [path, names] of context.runtimeImports) {
+    const file = files.find((f) => f.getFilePath() === path);
+    if (!file) continue;
+    const wanted = RUNTIME_NAMES.filter((name) => names.has(name));
+    const existing = file.getImportDeclarations().find((d) => d.getModuleSpecifierValue().includes(RUNTIME_FOLDER));
+    if (existing) {
+      // A partly migrated file: complete its import rather than adding a second one.
+      const present = new Set(existing.getNamedImports().map((n) => n.getName()));
+      const missing = wanted.filter((name) => !present.has(name));
+      if (missing.length) existing.addNamedImports(missing);
+      continue;
+    }
+    const statement = importStatement(file, context.runtimeDir, wanted);
+    const last = lastImport(file);
+    if (last) plan.insert(file, last.getEnd(), `\n${statement}`);
+    else plan.insert(file, file.getStatements()[0]?.getStart() ?? 0, `${statement}\n\n`);
+  }
+  plan.apply();
+}
+
+function importStatement(file: SourceFile, runtimeDir: string, names: readonly RuntimeName[]): string {
+  const style = detectStyle(file);
+  let specifier = posix.relative(file.getDirectoryPath(), runtimeDir);
+  if (!specifier.startsWith(".")) specifier = `./${specifier}`;
+  if (!style.extensionless) specifier += "/index.js";
+  const q = style.quote;
+  const end = style.semicolons ? ";" : "";
+  const list = names.join(", ");
+  return style.module === "esm"
+    ? `import { ${list} } from ${q}${specifier}${q}${end}`
+    : `const { ${list} } = require(${q}${specifier}${q})${end}`;
+}

@@ -1,0 +1,115 @@
+import type { SourceFile } from "ts-morph";
+import {
+  findClientBindings,
+  findSharedClient,
+  type ClientBindings,
+  type ClientDetection,
+  type SharedClient,
+} from "../src/languages/typescript/find-shared-client.js";
+import { findEntryFile } from "../src/languages/typescript/find-entry-file.js";
+import { findLlmCalls, type LlmCall } from "../src/languages/typescript/find-llm-calls.js";
+import { detectFramework, type FrameworkAdapter, type RouteRegistration } from "./frameworks/index.js";
+import type { CallSiteReport, Finding, MigrationInput } from "./types.js";
+
+/** Names the migrated code imports from the vendored runtime, in the order imports list them. */
+export const RUNTIME_NAMES = [
+  "getAsyncLlmClient",
+  "useNewLlmPath",
+  "extractOutputText",
+  "handleLlmErrors",
+  "llmMetricsResponse",
+] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
+
+export const RUNTIME_FOLDER = "llm-runtime";
+
+/** What detection finds. Recomputed after each transform, because edits make old nodes stale. */
+export interface Analysis {
+  files: SourceFile[];
+  detection: ClientDetection;
+  client?: SharedClient;
+  bindings?: ClientBindings;
+  calls: LlmCall[];
+  entryFile?: SourceFile;
+  framework?: FrameworkAdapter;
+  routes: RouteRegistration[];
+}
+
+export interface MigrationContext {
+  input: MigrationInput;
+  /** Absolute folder the runtime is vendored into (next to the entry file). */
+  runtimeDir: string;
+  analyse(): Analysis;
+  callSites: CallSiteReport[];
+  findings: Finding[];
+  /** Runtime names each changed file needs, by absolute path. */
+  runtimeImports: Map<string, Set<RuntimeName>>;
+  needsRuntime(file: SourceFile, ...names: RuntimeName[]): void;
+}
+
+/** One change to the target, in one file of its own. */
+export interface Transform {
+  name: string;
+  description: string;
+  run(context: MigrationContext): void;
+}
+
+/** Files the migration may read and edit: the target's own sources, not the vendored runtime. */
+export function candidateFiles(input: MigrationInput): SourceFile[] {
+  return input.project
+    .getSourceFiles()
+    .filter((f) => !f.isDeclarationFile() && !f.getFilePath().includes(`/${RUNTIME_FOLDER}/`) && !f.getFilePath().includes("/node_modules/"));
+}
+
+export function analyse(input: MigrationInput): Analysis {
+  const files = candidateFiles(input);
+  const detection = findSharedClient(files, input.settings);
+  const { client } = detection;
+  const bindings = client ? findClientBindings(files, client) : undefined;
+  const framework = detectFramework(files);
+  return {
+    files,
+    detection,
+    client,
+    bindings,
+    calls: client && bindings ? findLlmCalls(files, client, bindings) : [],
+    entryFile: findEntryFile(files, input.rootDir, input.settings.entry),
+    framework,
+    routes: framework ? files.flatMap((f) => framework.findRoutes(f)) : [],
+  };
+}
+
+/** Path relative to the root, with forward slashes, as reports show it. */
+export function relativePath(input: MigrationInput, file: SourceFile): string {
+  const root = input.rootDir.replace(/\\/g, "/").replace(/\/$/, "");
+  const path = file.getFilePath();
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+}
+
+/**
+ * Text edits collected while analysing and applied together at the end, as ts-morph's
+ * performance guide advises: applying them one by one would make the nodes still to be
+ * visited stale. Edits at the same position apply in the order they were added.
+ */
+export class EditPlan {
+  private readonly edits = new Map<SourceFile, { span: { start: number; length: number }; newText: string }[]>();
+
+  insert(file: SourceFile, pos: number, text: string): void {
+    this.replace(file, pos, pos, text);
+  }
+
+  replace(file: SourceFile, start: number, end: number, text: string): void {
+    const list = this.edits.get(file) ?? [];
+    list.push({ span: { start, length: end - start }, newText: text });
+    this.edits.set(file, list);
+  }
+
+  get changedFiles(): SourceFile[] {
+    return [...this.edits.keys()];
+  }
+
+  apply(): void {
+    for (const [file, changes] of this.edits) file.applyTextChanges(changes);
+    this.edits.clear();
+  }
+}

@@ -1,0 +1,56 @@
+import type { CallExpression, Expression, Node, SourceFile, Statement } from "ts-morph";
+import type { SourceStyle } from "../../src/languages/typescript/source-style.js";
+
+/** A function the framework calls with a request. */
+export interface RouteHandler {
+  /** What the registration passes: the function itself, or a name that refers to it. */
+  argument: Expression;
+  /** The function (arrow, function expression or declaration, method). */
+  fn: Node;
+}
+
+/** `app.post("/chat", handler)` and its kin. */
+export interface RouteRegistration {
+  call: CallExpression;
+  /** The app or router it registers on, as written: `app`, `router`. */
+  receiver: string;
+  receiverNode: Node;
+  /** HTTP method in lower case, or "use" for middleware. */
+  method: string;
+  /** The statement that holds the registration; new routes go before it. */
+  statement: Statement;
+  handlers: RouteHandler[];
+}
+
+/**
+ * What the transforms need to know about one web framework. One adapter per framework
+ * (express now; fastify, koa, hono, nest and plain http later).
+ */
+export interface FrameworkAdapter {
+  name: string;
+  /** Whether the project uses this framework. */
+  detect(files: readonly SourceFile[]): boolean;
+  /** Every route and middleware registration in the file. */
+  findRoutes(file: SourceFile): RouteRegistration[];
+  /** The client address as seen by a handler (`req.ip`), when the handler names its request. */
+  clientAddress(handler: Node): string | undefined;
+  /**
+   * Runtime function to wrap handlers with so that the runtime's retryable errors become
+   * 503 + Retry-After; undefined when the framework already turns rejections into responses.
+   */
+  errorWrapper?: "handleLlmErrors";
+  /**
+   * Where `GET /metrics/llm` goes: the app or router to register it on and the statement to put it
+   * before, so that no catch-all registered earlier answers first. `served` are the registrations
+   * whose handlers call the model.
+   */
+  placeMetricsRoute(
+    files: readonly SourceFile[],
+    entryFile: SourceFile | undefined,
+    served: readonly RouteRegistration[],
+  ): { receiver: string; before: Statement } | undefined;
+  /** Whether a `GET /metrics/llm` route already exists. */
+  hasMetricsRoute(files: readonly SourceFile[]): boolean;
+  /** Source of the metrics route on `receiver`, in the framework's idiom; uses `llmMetricsResponse`. */
+  metricsRoute(receiver: string, style: SourceStyle): string;
+}

@@ -1,0 +1,203 @@
+import {
+  Node,
+  SyntaxKind,
+  type CallExpression,
+  type Expression,
+  type SourceFile,
+  type Statement,
+  type VariableDeclaration,
+} from "ts-morph";
+import { requiredModule, type SourceStyle } from "../../src/languages/typescript/source-style.js";
+import type { FrameworkAdapter, RouteHandler, RouteRegistration } from "./adapter.js";
+
+const HTTP_METHODS = new Set(["get", "post", "put", "patch", "delete", "del", "all", "options", "head"]);
+export const METRICS_PATH = "/metrics/llm";
+
+export const express: FrameworkAdapter = {
+  name: "express",
+  errorWrapper: "handleLlmErrors",
+
+  detect(files) {
+    return files.some((file) => importsExpress(file));
+  },
+
+  findRoutes(file) {
+    const routes: RouteRegistration[] = [];
+    const lenient = importsExpress(file);
+    for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+      const route = asRoute(call, lenient);
+      if (route) routes.push(route);
+    }
+    return routes;
+  },
+
+  clientAddress(handler) {
+    if (!Node.isFunctionLikeDeclaration(handler) && !Node.isArrowFunction(handler)) return undefined;
+    const request = handler.getParameters()[0]?.getNameNode();
+    return Node.isIdentifier(request) ? `${request.getText()}.ip` : undefined;
+  },
+
+  placeMetricsRoute(files, entryFile, served) {
+    // SPEC: the route is GET /metrics/llm, so it goes on the app itself when the model is called
+    // from a router mounted under a prefix; a lone router is used only when no app is in sight.
+    const ordered = entryFile ? [entryFile, ...files.filter((f) => f !== entryFile)] : files;
+    const servedReceiver = served[0]?.receiverNode;
+    const app =
+      (servedReceiver && isApp(servedReceiver) ? declarationOf(servedReceiver) : undefined) ??
+      ordered.flatMap((f) => f.getVariableDeclarations()).find((d) => isAppFactory(d.getInitializer()));
+    if (app) {
+      const before = firstRegistration(app.getSourceFile(), app.getName()) ?? listenStatement(app.getSourceFile(), app.getName());
+      return before ? { receiver: app.getName(), before } : undefined;
+    }
+    const route = served[0];
+    if (!route) return undefined;
+    const before = firstRegistration(route.call.getSourceFile(), route.receiver);
+    return before ? { receiver: route.receiver, before } : undefined;
+  },
+
+  hasMetricsRoute(files) {
+    return files.some((file) =>
+      file.getDescendantsOfKind(SyntaxKind.StringLiteral).some((literal) => {
+        const call = literal.getParent();
+        return literal.getLiteralText() === METRICS_PATH && Node.isCallExpression(call) && call.getArguments()[0] === literal;
+      }),
+    );
+  },
+
+  metricsRoute(receiver, { quote: q, indent, semicolons }) {
+    const end = semicolons ? ";" : "";
+    return [
+      `${receiver}.get(${q}${METRICS_PATH}${q}, async (req, res) => {`,
+      `${indent}const metrics = await llmMetricsResponse({ format: req.query.format, accept: req.get(${q}accept${q}) })${end}`,
+      `${indent}res.status(metrics.status).type(metrics.contentType).send(metrics.body)${end}`,
+      `})${end}`,
+    ].join("\n");
+  },
+};
+
+function importsExpress(file: SourceFile): boolean {
+  if (file.getImportDeclarations().some((d) => d.getModuleSpecifierValue() === "express")) return true;
+  return file.getDescendantsOfKind(SyntaxKind.CallExpression).some((call) => requiredModule(call) === "express");
+}
+
+/** `express()`, `express.Router()`, `Router()`, `require("express")()`. */
+function isAppOrRouterFactory(expression: Node | undefined): boolean {
+  if (!Node.isCallExpression(expression)) return false;
+  const callee = expression.getExpression().getText().replace(/\s/g, "");
+  return /^(express|express\.Router|Router|require\(["']express["']\)(\.Router)?)$/.test(callee);
+}
+
+/** `express()` or `require("express")()`: an app, not a router. */
+function isAppFactory(expression: Node | undefined): boolean {
+  if (!Node.isCallExpression(expression)) return false;
+  return /^(express|require\(["']express["']\))$/.test(expression.getExpression().getText().replace(/\s/g, ""));
+}
+
+function declarationOf(identifier: Node): VariableDeclaration | undefined {
+  return identifier.getSymbol()?.getDeclarations().find(Node.isVariableDeclaration);
+}
+
+function isApp(receiver: Node): boolean {
+  return isAppFactory(declarationOf(receiver)?.getInitializer());
+}
+
+/**
+ * The first statement that registers a route, mounts a router or adds a handler on `receiver`.
+ * Middleware made by a factory call (`app.use(express.json())`) does not answer requests, so
+ * the metrics route may come after it.
+ */
+function firstRegistration(file: SourceFile, receiver: string): Statement | undefined {
+  for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    const callee = call.getExpression();
+    if (!Node.isPropertyAccessExpression(callee) || callee.getExpression().getText() !== receiver) continue;
+    const method = callee.getName();
+    const registers =
+      HTTP_METHODS.has(method) || method === "route" || (method === "use" && call.getArguments().some((a) => !Node.isCallExpression(a)));
+    if (registers) return statementOf(call);
+  }
+  return undefined;
+}
+
+function listenStatement(file: SourceFile, receiver: string): Statement | undefined {
+  const call = file
+    .getDescendantsOfKind(SyntaxKind.CallExpression)
+    .find((c) => c.getExpression().getText().replace(/\s/g, "") === `${receiver}.listen`);
+  return call && statementOf(call);
+}
+
+function statementOf(node: Node): Statement | undefined {
+  return node.getFirstAncestor((a): a is Statement => Node.isStatement(a) && isInStatementList(a));
+}
+
+function isKnownAppOrRouter(receiver: Node): boolean {
+  if (!Node.isIdentifier(receiver)) return false;
+  return (receiver.getSymbol()?.getDeclarations() ?? []).some(
+    (d) => Node.isVariableDeclaration(d) && isAppOrRouterFactory(d.getInitializer()),
+  );
+}
+
+function asRoute(call: CallExpression, lenient: boolean): RouteRegistration | undefined {
+  const callee = call.getExpression();
+  if (!Node.isPropertyAccessExpression(callee)) return undefined;
+  const method = callee.getName();
+  if (!HTTP_METHODS.has(method) && method !== "use") return undefined;
+  let receiver: Node = callee.getExpression();
+  // app.route("/chat").post(handler)
+  const routeCall = Node.isCallExpression(receiver) ? receiver.getExpression() : undefined;
+  if (Node.isPropertyAccessExpression(routeCall) && routeCall.getName() === "route") receiver = routeCall.getExpression();
+  const args = call.getArguments() as Expression[];
+  const [first] = args;
+  const hasPath = first !== undefined && isPathArgument(first);
+  if (!isKnownAppOrRouter(receiver)) {
+    const pathLiteral = Node.isStringLiteral(first) && first.getLiteralText().startsWith("/");
+    if (!lenient || !pathLiteral) return undefined;
+  }
+  if (HTTP_METHODS.has(method) && !hasPath && !Node.isCallExpression(callee.getExpression())) return undefined;
+  const handlers = args
+    .slice(hasPath ? 1 : 0)
+    .map((argument): RouteHandler | undefined => {
+      const fn = functionOf(argument);
+      return fn ? { argument, fn } : undefined;
+    })
+    .filter((h): h is RouteHandler => h !== undefined);
+  if (handlers.length === 0) return undefined;
+  const statement = statementOf(call);
+  if (!statement) return undefined;
+  return { call, receiver: receiver.getText(), receiverNode: receiver, method, statement, handlers };
+}
+
+function isPathArgument(node: Node): boolean {
+  return (
+    Node.isStringLiteral(node) ||
+    Node.isNoSubstitutionTemplateLiteral(node) ||
+    Node.isTemplateExpression(node) ||
+    Node.isRegularExpressionLiteral(node) ||
+    Node.isArrayLiteralExpression(node)
+  );
+}
+
+function isInStatementList(statement: Node): boolean {
+  const parent = statement.getParent();
+  return Node.isSourceFile(parent) || Node.isBlock(parent) || Node.isCaseClause(parent) || Node.isModuleBlock(parent);
+}
+
+/** The function an argument is or names (through imports too). */
+function functionOf(argument: Node): Node | undefined {
+  // Already wrapped by a migration: the handler is inside.
+  if (Node.isCallExpression(argument) && argument.getExpression().getText() === "handleLlmErrors") {
+    const [inner] = argument.getArguments();
+    return inner ? functionOf(inner) : undefined;
+  }
+  if (Node.isArrowFunction(argument) || Node.isFunctionExpression(argument)) return argument;
+  if (!Node.isIdentifier(argument)) return undefined;
+  const symbol = argument.getSymbol();
+  const target = symbol?.getAliasedSymbol() ?? symbol;
+  for (const declaration of target?.getDeclarations() ?? []) {
+    if (Node.isFunctionDeclaration(declaration)) return declaration;
+    if (Node.isVariableDeclaration(declaration)) {
+      const initializer = declaration.getInitializer();
+      if (Node.isArrowFunction(initializer) || Node.isFunctionExpression(initializer)) return initializer;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,93 @@
+import { posix } from "node:path";
+import { SyntaxKind, type SourceFile } from "ts-morph";
+import { detectStyle, isTypeScriptFile, requiredModule } from "../src/languages/typescript/source-style.js";
+import { addMetricsRoute } from "./add-metrics-route.js";
+import { addRuntimeImports } from "./add-runtime-imports.js";
+import { analyse, candidateFiles, relativePath, RUNTIME_FOLDER, type MigrationContext, type Transform } from "./context.js";
+import { gateCallSites } from "./gate-call-sites.js";
+import { reasons } from "./reasons.js";
+import { startAsyncClient } from "./start-async-client.js";
+import type { Finding, MigrationInput, MigrationOutcome } from "./types.js";
+
+export type { Transform } from "./context.js";
+export { reasons, reasonTable, type ReasonCode } from "./reasons.js";
+
+/** The transforms, in the order they run. */
+export const transforms: readonly Transform[] = [gateCallSites, startAsyncClient, addMetricsRoute];
+
+export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcome {
+  const files = candidateFiles(input);
+  const before = new Map(files.map((f) => [f, f.getFullText()]));
+  const first = analyse(input);
+  const findings: Finding[] = [];
+  const finding = (code: keyof typeof reasons, file?: SourceFile, line?: number): Finding => ({
+    code,
+    kind: code === "PER_REQUEST_CLIENT" ? "info" : "warning",
+    message: reasons[code].message,
+    ...(file ? { file: relativePath(input, file), line } : {}),
+  });
+  for (const { construction } of first.detection.perRequest) {
+    findings.push(finding("PER_REQUEST_CLIENT", construction.getSourceFile(), construction.getStartLineNumber()));
+  }
+  for (const other of first.detection.others) findings.push(finding("MULTIPLE_CLIENTS", other.sourceFile, other.declaration.getStartLineNumber()));
+  const { client, entryFile, framework } = first;
+  if (!client) {
+    findings.push(finding("NO_SHARED_CLIENT"));
+    return { callSites: [], findings, alreadyMigrated: files.some(importsRuntime), framework: framework?.name };
+  }
+  if (!entryFile) findings.push(finding("NO_ENTRY_FILE"));
+
+  const runtimeHome = entryFile ?? client.sourceFile;
+  const runtimeDir = posix.join(runtimeHome.getDirectoryPath(), RUNTIME_FOLDER);
+  const context: MigrationContext = {
+    input,
+    runtimeDir,
+    analyse: () => analyse(input),
+    callSites: [],
+    findings,
+    runtimeImports: new Map(),
+    needsRuntime(file, ...names) {
+      const set = this.runtimeImports.get(file.getFilePath()) ?? new Set();
+      for (const name of names) set.add(name);
+      this.runtimeImports.set(file.getFilePath(), set);
+    },
+  };
+  const summary = {
+    file: relativePath(input, client.sourceFile),
+    line: client.declaration.getStartLineNumber(),
+    name: client.name,
+    kind: client.kind,
+    constructedWith: client.constructedWith,
+  };
+  const entry = entryFile ? relativePath(input, entryFile) : undefined;
+  const flavour = runtimeFlavour(runtimeHome);
+
+  for (const transform of transforms) {
+    if (!input.only || input.only.includes(transform.name)) transform.run(context);
+  }
+  addRuntimeImports(context);
+
+  const changed = files.some((f) => f.getFullText() !== before.get(f));
+  return {
+    entryFile: entry,
+    client: summary,
+    framework: framework?.name,
+    callSites: context.callSites,
+    findings,
+    runtimeDir: changed ? runtimeDir : undefined,
+    runtimeFlavour: flavour,
+    alreadyMigrated: !changed && files.some(importsRuntime),
+  };
+}
+
+function runtimeFlavour(file: SourceFile): "ts" | "esm" | "cjs" {
+  return isTypeScriptFile(file) ? "ts" : detectStyle(file).module;
+}
+
+function importsRuntime(file: SourceFile): boolean {
+  const named = (specifier: string | undefined) => specifier?.includes(RUNTIME_FOLDER) ?? false;
+  return (
+    file.getImportDeclarations().some((d) => named(d.getModuleSpecifierValue())) ||
+    file.getDescendantsOfKind(SyntaxKind.CallExpression).some((call) => named(requiredModule(call)))
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * Why the migration left something for a human. Codes are stable: they appear in reports, in
+ * `--json` output and in the `// llm-migrate: <CODE> <message>` comment at the spot.
+ */
+export interface ReasonMeta {
+  /** "call-site" when a call was left as is; "finding" for everything else worth knowing. */
+  scope: "call-site" | "finding";
+  message: string;
+  /** What a human does about it. */
+  fix: string;
+}
+
+export const reasons = {
+  SYNC_CALLER: {
+    scope: "call-site",
+    message: "blocking LLM call in a sync function that other code calls for its value",
+    fix: "make the function async, await it at its callers, then run llm-migrate again",
+  },
+  SYNC_CALLBACK: {
+    scope: "call-site",
+    message: "blocking LLM call in a sync callback whose return value may be used",
+    fix: "move the call out of the callback or make the callback's caller await it",
+  },
+  CONSTRUCTOR: {
+    scope: "call-site",
+    message: "LLM call in a constructor, which cannot await",
+    fix: "move the call to an async factory or method",
+  },
+  GETTER: {
+    scope: "call-site",
+    message: "LLM call in a getter, which cannot await",
+    fix: "turn the getter into an async method",
+  },
+  SETTER: {
+    scope: "call-site",
+    message: "LLM call in a setter, which cannot await",
+    fix: "turn the setter into an async method",
+  },
+  GENERATOR: {
+    scope: "call-site",
+    message: "blocking LLM call in a generator function",
+    fix: "make it an async generator and await the call",
+  },
+  TOP_LEVEL: {
+    scope: "call-site",
+    message: "blocking LLM call outside any function",
+    fix: "move the call into an async function",
+  },
+  DYNAMIC_CALLEE: {
+    scope: "call-site",
+    message: "the client method is chosen at run time (client[name](...))",
+    fix: "call the method by name so the call can be gated",
+  },
+  STREAMING: {
+    scope: "call-site",
+    message: "streaming request: a pool slot would be released before the stream ends",
+    fix: "gate it by hand with getAsyncLlmClient().run() around the whole stream",
+  },
+  EXTRA_ARGUMENTS: {
+    scope: "call-site",
+    message: "the wrapper call passes more than the messages, which generateResponseAsync would drop",
+    fix: "pass the extra settings through the async client's options by hand",
+  },
+  NON_TEXT_RESULT: {
+    scope: "call-site",
+    message: "the wrapper returns something other than text, which the new path cannot reproduce",
+    fix: "gate the call by hand with getAsyncLlmClient().run()",
+  },
+  PER_REQUEST_CLIENT: {
+    scope: "finding",
+    message: "client built per request (from request data), not shared: left as is",
+    fix: "nothing to do unless it should be shared",
+  },
+  NO_SHARED_CLIENT: {
+    scope: "finding",
+    message: "no shared LLM client found",
+    fix: "name it with --client (and --method for a wrapper)",
+  },
+  MULTIPLE_CLIENTS: {
+    scope: "finding",
+    message: "more than one shared LLM client found; only the first was migrated",
+    fix: "run again with --client for the other one",
+  },
+  NO_ENTRY_FILE: {
+    scope: "finding",
+    message: "no entry file found (nothing calls .listen())",
+    fix: "name it with --entry",
+  },
+  NO_FRAMEWORK_ROUTE: {
+    scope: "finding",
+    message: "no supported web framework route found; GET /metrics/llm was not added",
+    fix: "serve llmMetricsResponse() from your own route",
+  },
+} as const satisfies Record<string, ReasonMeta>;
+
+export type ReasonCode = keyof typeof reasons;
+
+/** The table the README shows. */
+export const reasonTable: readonly ({ code: ReasonCode } & ReasonMeta)[] = Object.entries(reasons).map(
+  ([code, meta]) => ({ code: code as ReasonCode, ...meta }),
+);
+
+/** The comment written above a call left for a human. */
+export function leftComment(code: ReasonCode): string {
+  return `// llm-migrate: ${code} ${reasons[code].message}; ${reasons[code].fix}`;
+}

@@ -1,0 +1,61 @@
+import { Node, SyntaxKind, type SourceFile, type Statement } from "ts-morph";
+import { detectStyle, requiredModule } from "../src/languages/typescript/source-style.js";
+import { EditPlan, type Transform } from "./context.js";
+
+export const startAsyncClient: Transform = {
+  name: "start-async-client",
+  description:
+    "Creates the one process-wide async client in the entry file, right after the imports, with the pool size and canary share as defaults.",
+  run(context) {
+    const { entryFile, client } = context.analyse();
+    if (!entryFile || !client || startsAsyncClient(entryFile)) return;
+    const { poolSize, canaryPercent } = context.input.settings;
+    const end = detectStyle(entryFile).semicolons ? ";" : "";
+    const statement = [
+      "// llm-migrate: one process-wide, semaphore-gated LLM client. These are defaults:",
+      "// LLM_POOL_SIZE and LLM_CANARY_PERCENT override them (see llm-runtime/README.md).",
+      `getAsyncLlmClient({ poolSize: ${poolSize}, canaryPercent: ${canaryPercent} })${end}`,
+    ].join("\n");
+    const plan = new EditPlan();
+    const last = lastImport(entryFile);
+    if (last) plan.insert(entryFile, last.getEnd(), `\n\n${statement}`);
+    else plan.insert(entryFile, firstStatementStart(entryFile), `${statement}\n\n`);
+    plan.apply();
+    context.needsRuntime(entryFile, "getAsyncLlmClient");
+  },
+};
+
+function startsAsyncClient(file: SourceFile): boolean {
+  return file.getStatements().some((s) => /^getAsyncLlmClient\s*\(\s*\{/.test(s.getText()));
+}
+
+/**
+ * The last statement of the file's leading imports: `import …`, `const x = require(…)`, and
+ * `require("dotenv").config()`-style set-up, so the settings it loads are there when the client starts.
+ */
+export function lastImport(file: SourceFile): Statement | undefined {
+  let last: Statement | undefined;
+  for (const statement of file.getStatements()) {
+    if (isImportLike(statement)) last = statement;
+    else if (!isDirective(statement)) break;
+  }
+  return last;
+}
+
+function isImportLike(statement: Statement): boolean {
+  if (Node.isImportDeclaration(statement) || Node.isImportEqualsDeclaration(statement)) return true;
+  const requires = statement.getDescendantsOfKind(SyntaxKind.CallExpression).some((call) => requiredModule(call) !== undefined);
+  if (Node.isVariableStatement(statement)) return requires;
+  if (Node.isExpressionStatement(statement)) return requires || /^\w+\.config\(/.test(statement.getText());
+  return false;
+}
+
+function isDirective(statement: Statement): boolean {
+  return Node.isExpressionStatement(statement) && Node.isStringLiteral(statement.getExpression());
+}
+
+function firstStatementStart(file: SourceFile): number {
+  const statements = file.getStatements();
+  const firstCode = statements.find((s) => !isDirective(s));
+  return firstCode?.getStart() ?? file.getEnd();
+}
