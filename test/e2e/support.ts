@@ -1,0 +1,118 @@
+// Helpers for end-to-end tests: copy a bundled server, run the CLI, start servers on loopback.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+const cli = join(repoRoot, "bin", "llm-migrate.js");
+
+/** A copy of `fixtures/servers/<name>/input` in a scratch folder, with the repo's node_modules linked in. */
+export function copyServer(name: string): string {
+  // Outside the repo, so the copy is not inside our own git work tree.
+  const scratch = mkdtempSync(join(tmpdir(), "llm-migrate-e2e-"));
+  const dir = join(scratch, name);
+  cpSync(join(repoRoot, "fixtures", "servers", name, "input"), dir, { recursive: true });
+  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+export function removeScratch(dir: string): void {
+  rmSync(resolve(dir, ".."), { recursive: true, force: true });
+}
+
+export function llmMigrate(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** Every file below dir (but node_modules), relative path → bytes. */
+export function snapshotTree(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const walk = (at: string): void => {
+    for (const entry of readdirSync(at)) {
+      if (entry === "node_modules") continue;
+      const path = join(at, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else files.set(relative(dir, path), readFileSync(path));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => done(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `command` in `cwd` and resolves once it prints a line containing `ready`. */
+export async function startServer(
+  command: string[],
+  cwd: string,
+  env: Record<string, string>,
+  ready = "listening",
+): Promise<RunningServer> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(command[0]!, command.slice(1), {
+    cwd,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes(ready)) {
+        clearTimeout(timer);
+        done();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`server exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    output: () => output,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+export async function postJson(url: string, body: unknown): Promise<{ status: number; json: any }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, json };
+}
