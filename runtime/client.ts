@@ -192,12 +192,14 @@ class GatedLlmClient implements AsyncLlmClient {
         if (call.abortReason) throw call.abortReason;
         result = await task(call.requestOptions());
       } catch (err) {
+        const failure = classifyUpstreamFailure(err);
+        const delayMs = retryDelayMs(err, retries);
+        // Pause the queue before handing the slot on, so the next queued call waits out the same 429 pause.
+        if (failure.rateLimited && !call.abortReason && retries < settings.maxRetries) gate.pause(delayMs);
         call.releaseSlot();
         if (call.abortReason) throw call.abortReason;
-        const failure = classifyUpstreamFailure(err);
         if (failure.rateLimited) metrics.rateLimitedTotal++;
         if (!failure.retryable) throw err;
-        const delayMs = retryDelayMs(err, retries);
         if (retries >= settings.maxRetries) {
           throw new LlmUpstreamError({ status: failure.status, attempts: retries + 1, retryAfterMs: delayMs, cause: err });
         }
@@ -205,7 +207,6 @@ class GatedLlmClient implements AsyncLlmClient {
           throw new LlmTimeoutError({ timeoutMs: settings.timeoutMs, retryAfterMs: delayMs, cause: err });
         }
         metrics.retriesTotal++;
-        if (failure.rateLimited) gate.pause(delayMs);
         // After a 429 the retry waits at the head of the paused queue, holding no slot; otherwise it sleeps alone.
         if (!failure.rateLimited || envFlag("EMERGENCY_MODE")) await sleep(delayMs, call.signal);
         continue;
@@ -306,6 +307,23 @@ export function useNewLlmPath(context?: { key?: unknown }): boolean {
   if (useNew) paths.new++;
   else paths.legacy++;
   return useNew;
+}
+
+/**
+ * One SDK call, gated: through the process-wide client when useNewLlmPath says so (the task gets
+ * request options to pass on: the deadline's abort signal, no SDK retries), otherwise the task
+ * runs as the original call did, without options, so the SDK's own retries and timeout apply.
+ */
+export function gateLlmCall<T>(
+  context: { key?: unknown },
+  task: (options?: LlmRequestOptions) => T | PromiseLike<T>,
+): Promise<T> {
+  if (useNewLlmPath(context)) return getAsyncLlmClient().run(task, { key: context.key });
+  try {
+    return Promise.resolve(task(undefined));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**

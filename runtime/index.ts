@@ -4,6 +4,7 @@
 export {
   getAsyncLlmClient,
   useNewLlmPath,
+  gateLlmCall,
   getPathCounts,
   resetAsyncLlmClientForTests,
   type AsyncLlmClient,

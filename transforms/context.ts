@@ -15,6 +15,7 @@ import type { CallSiteReport, Finding, MigrationInput } from "./types.js";
 export const RUNTIME_NAMES = [
   "getAsyncLlmClient",
   "useNewLlmPath",
+  "gateLlmCall",
   "extractOutputText",
   "handleLlmErrors",
   "llmMetricsResponse",

@@ -60,8 +60,12 @@ export const gateCallSites: Transform = {
         }
       } else {
         context.callSites.push({ ...report, state: "rewritten", key: decision.key });
-        const names: RuntimeName[] = ["useNewLlmPath", "getAsyncLlmClient"];
-        if (llmCall.api === "wrapper") names.push("extractOutputText");
+        if (caughtLocally(llmCall.call)) {
+          const { message } = reasons.CAUGHT_LOCALLY;
+          context.findings.push({ code: "CAUGHT_LOCALLY", kind: "warning", message, file: report.file, line: report.line });
+        }
+        const names: RuntimeName[] =
+          llmCall.api === "wrapper" ? ["useNewLlmPath", "getAsyncLlmClient", "extractOutputText"] : ["gateLlmCall"];
         if (decision.wrap && analysis.framework?.errorWrapper && !wrapped.has(decision.wrap.argument)) {
           wrapped.add(decision.wrap.argument);
           names.push(analysis.framework.errorWrapper);
@@ -114,10 +118,10 @@ function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map<Node, 
   const gate = gatingConditional(call);
   if (gate) {
     if (gate.getWhenTrue().getPos() <= call.getPos() && call.getEnd() <= gate.getWhenTrue().getEnd()) return { state: "ignored" };
-    const context = gate.getCondition() as CallExpression;
-    const keyProperty = context.getArguments()[0]?.getText().match(/key:\s*([^}]+?)\s*}$/)?.[1];
-    return { state: "already-migrated", key: keyProperty };
+    return { state: "already-migrated", key: keyOfContext(gate.getCondition() as CallExpression) };
   }
+  const gateCall = gatingCall(call);
+  if (gateCall) return { state: "already-migrated", key: keyOfContext(gateCall) };
   if (llmCall.dynamic) return { state: "left", reason: "DYNAMIC_CALLEE" };
   if (llmCall.streaming) return { state: "left", reason: "STREAMING" };
   const returnsPromise = api === "sdk" || (analysis.client?.methodReturnsPromise ?? typeIsPromise(call));
@@ -169,6 +173,27 @@ function gatingConditional(call: Node) {
   );
 }
 
+/** The `gateLlmCall(context, (options) => …)` a call already sits in, if any. */
+function gatingCall(call: Node): CallExpression | undefined {
+  return call.getFirstAncestor(
+    (a): a is CallExpression => Node.isCallExpression(a) && a !== call && a.getExpression().getText() === "gateLlmCall",
+  );
+}
+
+/** The key expression of an existing `{ key: … }` gating context. */
+function keyOfContext(gate: CallExpression): string | undefined {
+  return gate.getArguments()[0]?.getText().match(/key:\s*([^}]+?)\s*}$/)?.[1];
+}
+
+/** True when a try/catch inside the same function would catch what the call throws. */
+function caughtLocally(call: Node): boolean {
+  for (let node = call.getParent(); node && !FUNCTION_KINDS.has(node.getKind()); node = node.getParent()) {
+    const parent = node.getParent();
+    if (Node.isTryStatement(parent) && parent.getTryBlock() === node && parent.getCatchClause()) return true;
+  }
+  return false;
+}
+
 function typeIsPromise(call: CallExpression): boolean {
   const symbol = call.getType().getSymbol()?.getName();
   return symbol === "Promise" || symbol === "PromiseLike" || /^Promise</.test(call.getType().getText());
@@ -211,27 +236,28 @@ function makeAsync(plan: EditPlan, fn: Node): void {
   }
 }
 
-/** `useNewLlmPath({ key }) ? <new path> : <original call>`, laid out as DESIGN.md shows. */
+/**
+ * A wrapper call becomes `useNewLlmPath({ key }) ? <new path> : <original call>`; an SDK call,
+ * `gateLlmCall({ key }, (options) => <original call, passing options>)`, which keeps its
+ * arguments written once. Both laid out as DESIGN.md shows.
+ */
 function gatedCall(llmCall: LlmCall, decision: Extract<CallSitePlan, { state: "rewritten" }>, style: SourceStyle): string {
   const { call } = llmCall;
+  const context = decision.key === undefined ? "" : decision.key === "key" ? "{ key }" : `{ key: ${decision.key} }`;
+  if (llmCall.api !== "wrapper") {
+    const options = unusedName(call, ["options", "requestOptions", "llmOptions"]);
+    return `gateLlmCall(${context || "{}"}, (${options}) => ${withRequestOptions(call, options)})`;
+  }
   const file = call.getSourceFile();
   const unit = style.indent;
   const inner = indentationAt(file, call.getStart()) + unit;
   // Continuation lines move one level right, as the branch they now sit in.
   const reindent = (text: string) => text.replace(/\n/g, `\n${unit}`);
-  const original = call.getText();
-  const context = decision.key === undefined ? "" : decision.key === "key" ? "{ key }" : `{ key: ${decision.key} }`;
-  let newPath: string;
-  if (llmCall.api === "wrapper") {
-    const messages = call.getArguments()[0]!.getText();
-    newPath = decision.blocking
-      ? `extractOutputText(await getAsyncLlmClient().generateResponseAsync(${messages}))`
-      : `getAsyncLlmClient().generateResponseAsync(${messages}).then(extractOutputText)`;
-  } else {
-    const options = unusedName(call, ["options", "requestOptions", "llmOptions"]);
-    newPath = `getAsyncLlmClient().run((${options}) => ${withRequestOptions(call, options)})`;
-  }
-  const conditional = `useNewLlmPath(${context})\n${inner}? ${reindent(newPath)}\n${inner}: ${reindent(original)}`;
+  const messages = call.getArguments()[0]!.getText();
+  const newPath = decision.blocking
+    ? `extractOutputText(await getAsyncLlmClient().generateResponseAsync(${messages}))`
+    : `getAsyncLlmClient().generateResponseAsync(${messages}).then(extractOutputText)`;
+  const conditional = `useNewLlmPath(${context})\n${inner}? ${reindent(newPath)}\n${inner}: ${reindent(call.getText())}`;
   return needsParentheses(call) ? `(${conditional})` : conditional;
 }
 

@@ -66,6 +66,11 @@ export const reasons = {
     message: "the wrapper returns something other than text, which the new path cannot reproduce",
     fix: "gate the call by hand with getAsyncLlmClient().run()",
   },
+  CAUGHT_LOCALLY: {
+    scope: "finding",
+    message: "the gated call sits in a try/catch, so the runtime's retryable errors (queue full, deadline) reach your catch block instead of becoming 503 + Retry-After",
+    fix: "in the catch block, answer `llmHttpError(err)` when it is defined (status, Retry-After header, body)",
+  },
   PER_REQUEST_CLIENT: {
     scope: "finding",
     message: "client built per request (from request data), not shared: left as is",
@@ -90,6 +95,31 @@ export const reasons = {
     scope: "finding",
     message: "no supported web framework route found; GET /metrics/llm was not added",
     fix: "serve llmMetricsResponse() from your own route",
+  },
+  PY_SYNC_ROUTE: {
+    scope: "call-site",
+    message: "blocking LLM call in a sync def route, which FastAPI already runs in its thread pool",
+    fix: "nothing to do; to gate it, make the route async def and run llm-migrate again",
+  },
+  PY_THREAD_LOCK: {
+    scope: "call-site",
+    message: "LLM call under a threading.Lock (a thread-unsafe local model): the lock stays, and serialises these calls",
+    fix: "move the with-block into a def and call it with await get_async_llm_client().run_sync(fn, ...)",
+  },
+  PY_EXTRA_ARGUMENTS: {
+    scope: "call-site",
+    message: "the wrapper call passes more than the messages, which generate_response_async would drop",
+    fix: "gate it by hand with await get_async_llm_client().run_sync(llm_client.method, ...)",
+  },
+  PY_STREAMING: {
+    scope: "call-site",
+    message: "streaming request: a pool slot would be released before the stream ends",
+    fix: "gate it by hand with await get_async_llm_client().run(...) around the whole stream",
+  },
+  PY_NO_FASTAPI_APP: {
+    scope: "finding",
+    message: "no app = FastAPI() found; GET /metrics/llm and the 503 handler for LlmError were not added",
+    fix: "serve metrics_response() and llm_http_error() from your own routes",
   },
 } as const satisfies Record<string, ReasonMeta>;
 

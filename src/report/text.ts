@@ -62,7 +62,7 @@ export function textSummary(plan: MigrationPlan, mode: ReportMode, dir: string, 
     for (const change of plan.changes) lines.push(`  ${change.action.padEnd(8)}  ${change.path}`);
   }
 
-  const next = nextSteps(status, dir);
+  const next = nextSteps(status, dir, plan.changes.some((change) => change.path.endsWith("package.json")));
   if (next.length > 0) lines.push("", paint("bold", "Next steps:"), ...next.map((step, i) => `  ${i + 1}. ${step}`));
   return lines.join("\n") + "\n";
 }
@@ -73,10 +73,15 @@ function findingLine(finding: Finding, paint: Paint): string {
   return `${kind}  ${where}${finding.code}: ${finding.message}`;
 }
 
-function nextSteps(status: ReturnType<typeof reportStatus>, dir: string): string[] {
+function nextSteps(status: ReturnType<typeof reportStatus>, dir: string, dependenciesAdded: boolean): string[] {
   switch (status) {
     case "migrated":
-      return ["review the changes: git diff", "run your tests", `to undo this run: llm-migrate rollback ${dir}`];
+      return [
+        "review the changes: git diff",
+        ...(dependenciesAdded ? ["install the runtime's dependencies (openai, prom-client): npm install"] : []),
+        "run your tests",
+        `to undo this run: llm-migrate rollback ${dir}`,
+      ];
     case "scan":
       return [`see the diff: llm-migrate apply ${dir} --dry-run`, `write it: llm-migrate apply ${dir}`];
     case "dry-run":

@@ -36,7 +36,9 @@ describe("the report", () => {
     );
     expect(text).toContain("  modified  src/server.ts\n");
     expect(text).toContain("  created   src/llm-runtime/index.ts\n");
-    expect(text).toMatch(/Next steps:\n  1\. review the changes: git diff\n  2\. run your tests\n  3\. to undo this run: llm-migrate rollback \.\/server\n$/);
+    expect(text).toMatch(
+      /Next steps:\n  1\. review the changes: git diff\n  2\. install the runtime's dependencies \(openai, prom-client\): npm install\n  3\. run your tests\n  4\. to undo this run: llm-migrate rollback \.\/server\n$/,
+    );
   });
 
   it("says what scan would do, in the future tense", () => {

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   canaryBucket,
+  gateLlmCall,
   getAsyncLlmClient,
   getPathCounts,
   isInCanary,
@@ -86,6 +87,27 @@ describe("useNewLlmPath", () => {
     expect(client.getMetrics().queued).toBe(1);
     stop.abort();
     await Promise.all([holding, queued]);
+  });
+});
+
+describe("gateLlmCall", () => {
+  it("runs an SDK call through the pool on the new path and as the original call on the legacy path", async () => {
+    const sdk = upstream.sdk();
+    const seen: unknown[] = [];
+    const ask = () =>
+      gateLlmCall({ key: "user-1" }, (options) => {
+        seen.push(options);
+        return sdk.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }, options);
+      });
+    const client = getAsyncLlmClient({ poolSize: 2 });
+    expect((await ask()).choices[0]?.message.content).toBe("echo: hi");
+    process.env.FORCE_LEGACY_LLM = "true";
+    expect((await ask()).choices[0]?.message.content).toBe("echo: hi");
+
+    expect(seen[0]).toMatchObject({ maxRetries: 0 });
+    expect(seen[1]).toBeUndefined();
+    expect(client.getMetrics()).toMatchObject({ requestsTotal: 1, paths: { new: 1, legacy: 1 } });
+    expect(upstream.stub().stats().requests).toBe(2);
   });
 });
 
