@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { SourceFile } from "ts-morph";
+import { Node, type SourceFile, type Statement } from "ts-morph";
 import { detectStyle } from "../src/languages/typescript/source-style.js";
 import { EditPlan, RUNTIME_FOLDER, RUNTIME_NAMES, type MigrationContext, type RuntimeName } from "./context.js";
 import { lastImport } from "./start-async-client.js";
@@ -24,11 +24,26 @@ export function addRuntimeImports(context: MigrationContext): void {
       continue;
     }
     const statement = importStatement(file, context.runtimeDir, wanted);
-    const last = lastImport(file);
+    const last = lastModuleImport(file);
     if (last) plan.insert(file, last.getEnd(), `\n${statement}`);
     else plan.insert(file, file.getStatements()[0]?.getStart() ?? 0, `${statement}\n\n`);
   }
   plan.apply();
+}
+
+/**
+ * The last import among the leading ones; unlike the client's start-up spot, this passes over
+ * set-up calls such as `dotenv.config()`, so the new import sits with the other imports.
+ */
+function lastModuleImport(file: SourceFile): Statement | undefined {
+  const leading = lastImport(file);
+  if (!leading) return undefined;
+  const statements = file.getStatements();
+  const upTo = statements.indexOf(leading);
+  return statements
+    .slice(0, upTo + 1)
+    .reverse()
+    .find((statement) => !Node.isExpressionStatement(statement));
 }
 
 function importStatement(file: SourceFile, runtimeDir: string, names: readonly RuntimeName[]): string {
