@@ -1,4 +1,5 @@
 import type { Project } from "ts-morph";
+import type { PythonSourceFile } from "../src/languages/python/parse.js";
 
 /** Settings the user gives on the command line (or their defaults). */
 export interface MigrationSettings {
@@ -22,6 +23,8 @@ export interface MigrationInput {
   settings: MigrationSettings;
   /** Run only these transforms (by name); used by per-transform fixtures. */
   only?: readonly string[];
+  /** The target's Python modules, loaded once by the engine when the target is a Python web app. */
+  pythonFiles?: PythonSourceFile[];
 }
 
 export type CallSiteState = "rewritten" | "left" | "already-migrated";
@@ -71,8 +74,8 @@ export interface MigrationOutcome {
   findings: Finding[];
   /** Absolute folder where the engine vendors the runtime; undefined when there is nothing to vendor. */
   runtimeDir?: string;
-  /** Language and module system of the vendored runtime. */
-  runtimeFlavour?: "ts" | "esm" | "cjs";
+  /** Language and module system of the vendored runtime ("python": runtime/python/llm_api.py). */
+  runtimeFlavour?: "ts" | "esm" | "cjs" | "python";
   /** True when the target already carries a completed migration. */
   alreadyMigrated: boolean;
 }

@@ -6,7 +6,7 @@ import { git, isInGitWorkTree } from "./git.js";
 export const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx"] as const;
 
 /** Folders that never hold the server's own source. */
-export const SKIPPED_FOLDERS = new Set(["node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".llm-migrate"]);
+export const SKIPPED_FOLDERS = new Set(["node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".llm-migrate", "__pycache__", ".venv", "venv", ".tox", "site-packages"]);
 
 export interface SkippedSymlink {
   path: string;
@@ -18,6 +18,11 @@ export interface DiscoveredFiles {
   files: string[];
   /** Symlinked source files: never read through nor written through. */
   symlinks: SkippedSymlink[];
+}
+
+/** Python modules: read too, and migrated when they make a web app the Python migration knows. */
+export function isPythonFile(path: string): boolean {
+  return path.endsWith(".py");
 }
 
 export function isSourceFile(path: string): boolean {
@@ -35,7 +40,7 @@ function inSkippedFolder(relPath: string): boolean {
  */
 export async function discoverSourceFiles(root: string): Promise<DiscoveredFiles> {
   const listed = (await isInGitWorkTree(root)) ? await listWithGit(root) : undefined;
-  const paths = (listed ?? (await walk(root))).filter((p) => isSourceFile(p) && !inSkippedFolder(p));
+  const paths = (listed ?? (await walk(root))).filter((p) => (isSourceFile(p) || isPythonFile(p)) && !inSkippedFolder(p));
   const realRoot = await realpath(root);
   const files: string[] = [];
   const symlinks: SkippedSymlink[] = [];

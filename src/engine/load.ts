@@ -2,9 +2,11 @@ import { lstat, readFile, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { Project, ts, type SourceFile } from "ts-morph";
 import type { Finding, MigrationSettings } from "../../transforms/types.js";
+import { PythonSourceFile } from "../languages/python/parse.js";
 import { discoverSourceFiles, isSourceFile, toRelative } from "./discover.js";
 import { BadInputError } from "./errors.js";
 import { engineFinding } from "./findings.js";
+import { isPythonFile, loadPythonFile } from "./languages.js";
 import { MAX_SOURCE_BYTES, relevanceTest } from "./relevance.js";
 import { decodeText, looksBinary, type TextStyle } from "./text.js";
 
@@ -17,13 +19,15 @@ export interface LoadedFile {
   text: string;
   style: TextStyle;
   mode: number;
-  sourceFile: SourceFile;
+  sourceFile: SourceFile | PythonSourceFile;
   /** First syntax error, as "line:column: message", when the file does not parse. */
   syntaxError?: string;
 }
 
 export interface LoadedTarget {
   project: Project;
+  /** The Python modules among `files`. */
+  pythonFiles: PythonSourceFile[];
   files: Map<string, LoadedFile>;
   findings: Finding[];
   /** settings.entry normalised to a relative path with forward slashes. */
@@ -56,11 +60,17 @@ export async function loadTarget(rootDir: string, settings: MigrationSettings): 
     }
     const { text, style } = decodeText(bytes);
     if (path !== entry && !mightMatter(text)) continue;
-    const sourceFile = project.createSourceFile(absPath, text, { overwrite: true });
+    const sourceFile = isPythonFile(path) ? await loadPythonFile(absPath, text) : project.createSourceFile(absPath, text, { overwrite: true });
     files.set(path, { path, absPath, bytes, text, style, mode: info.mode & 0o7777, sourceFile });
   }
   markSyntaxErrors(project, files);
-  return { project, files, findings, settings: entry === undefined ? settings : { ...settings, entry } };
+  const pythonFiles: PythonSourceFile[] = [];
+  for (const file of files.values()) {
+    if (!(file.sourceFile instanceof PythonSourceFile)) continue;
+    pythonFiles.push(file.sourceFile);
+    file.syntaxError = file.sourceFile.syntaxError();
+  }
+  return { project, pythonFiles, files, findings, settings: entry === undefined ? settings : { ...settings, entry } };
 }
 
 /** The user named the entry file: it must be a readable source file inside the folder. */
@@ -114,9 +124,11 @@ function markSyntaxErrors(project: Project, files: Map<string, LoadedFile>): voi
   if (files.size === 0) return;
   const program = project.getProgram().compilerObject;
   for (const file of files.values()) {
-    const [first] = program.getSyntacticDiagnostics(file.sourceFile.compilerNode);
+    const { sourceFile } = file;
+    if (sourceFile instanceof PythonSourceFile) continue;
+    const [first] = program.getSyntacticDiagnostics(sourceFile.compilerNode);
     if (!first) continue;
-    const { line, character } = file.sourceFile.compilerNode.getLineAndCharacterOfPosition(first.start ?? 0);
+    const { line, character } = sourceFile.compilerNode.getLineAndCharacterOfPosition(first.start ?? 0);
     file.syntaxError = `${line + 1}:${character + 1}: ${ts.flattenDiagnosticMessageText(first.messageText, " ")}`;
   }
 }

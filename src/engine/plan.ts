@@ -1,12 +1,12 @@
 import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import { migrateTypeScriptProject } from "../../transforms/index.js";
 import type { Finding, MigrationInput, MigrationOutcome, MigrationSettings } from "../../transforms/types.js";
 import { toRelative } from "./discover.js";
 import { SETTINGS_FILES, appendLlmSettings } from "./env-example.js";
 import { BadInputError } from "./errors.js";
 import { engineFinding } from "./findings.js";
 import { formatLikeTheProject } from "./format.js";
+import { addPythonRequirement, migrationFor, nearestRequirements, runtimeDocumentation } from "./languages.js";
 import { loadTarget, type LoadedFile } from "./load.js";
 import { addDependencies } from "./package-json.js";
 import { toolPackage } from "./package-root.js";
@@ -55,11 +55,11 @@ const CREATED_FILE_MODE = 0o644;
 export async function planMigration(dir: string, settings: MigrationSettings, options: PlanOptions = {}): Promise<MigrationPlan> {
   const rootDir = await checkRootDir(dir);
   const loaded = await loadTarget(rootDir, settings);
-  const migrate = options.migrate ?? migrateTypeScriptProject;
+  const migrate = options.migrate ?? migrationFor(loaded.pythonFiles);
   const broken = [...loaded.files.values()].filter((file) => file.syntaxError !== undefined);
   let outcome: MigrationOutcome;
   try {
-    outcome = await migrate({ project: loaded.project, rootDir, settings: loaded.settings });
+    outcome = await migrate({ project: loaded.project, pythonFiles: loaded.pythonFiles, rootDir, settings: loaded.settings });
   } catch (error) {
     if (broken[0]) throw syntaxError(broken[0], error);
     throw error;
@@ -135,7 +135,8 @@ async function runtimeSupportChanges(
   for (const file of await runtimeFiles(outcome.runtimeFlavour ?? "ts")) {
     changes.push(await createOrUpdate(rootDir, toRelative(rootDir, join(runtimeDir, file.name)), file.contents));
   }
-  const packageJson = await nearestPackageJson(rootDir, runtimeDir);
+  const python = outcome.runtimeFlavour === "python";
+  const packageJson = python ? undefined : await nearestPackageJson(rootDir, runtimeDir);
   if (packageJson) {
     const change = await editTextFile(rootDir, packageJson, (text) => {
       try {
@@ -145,10 +146,11 @@ async function runtimeSupportChanges(
       }
     });
     if (change) changes.push(change);
-  } else {
+  } else if (!python) {
     findings.push(engineFinding("no-package-json"));
   }
-  const readme = toRelative(rootDir, join(runtimeDir, "README.md"));
+  if (python) changes.push(...(await pythonRequirementChanges(rootDir, runtimeDir, findings)));
+  const readme = toRelative(rootDir, runtimeDocumentation(outcome, runtimeDir));
   let settingsFile: string = SETTINGS_FILES[0];
   for (const name of SETTINGS_FILES) {
     if (await lstat(join(rootDir, name)).catch(() => undefined)) {
@@ -159,6 +161,18 @@ async function runtimeSupportChanges(
   const envChange = await editTextFile(rootDir, settingsFile, (text) => appendLlmSettings(text, settings, readme));
   if (envChange) changes.push(envChange);
   return changes;
+}
+
+/** httpx in requirements.txt when the app has neither it nor openai (the vendored llm_api.py needs one). */
+async function pythonRequirementChanges(rootDir: string, runtimeDir: string, findings: Finding[]): Promise<PlannedChange[]> {
+  const requirements = await nearestRequirements(rootDir, runtimeDir);
+  if (!requirements) {
+    findings.push(engineFinding("no-requirements-txt"));
+    return [];
+  }
+  const change = await editTextFile(rootDir, requirements, addPythonRequirement);
+  if (change) findings.push(engineFinding("python-requirement-added", requirements));
+  return change ? [change] : [];
 }
 
 function dependencyRanges(): Record<string, string> {

@@ -18,6 +18,7 @@ export const RELEVANT_WORDS = [
   "@nestjs",
   "createServer",
   "listen",
+  "fastapi",
 ] as const;
 
 /** Files larger than this are skipped unread: generated bundles, not a server's own code. */

@@ -18,6 +18,8 @@ type Flavour = NonNullable<MigrationOutcome["runtimeFlavour"]>;
  */
 export async function runtimeFiles(flavour: Flavour): Promise<RuntimeFile[]> {
   const runtimeDir = join(toolPackage().root, "runtime");
+  // Python: the one module, vendored next to the app.
+  if (flavour === "python") return [{ name: "llm_api.py", contents: await readFile(join(runtimeDir, "python", "llm_api.py")) }];
   const names = (await readdir(runtimeDir, { withFileTypes: true }))
     .filter((entry) => entry.isFile())
     .map((entry) => entry.name)

@@ -1,0 +1,49 @@
+import { lstat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { loadPythonParser, PythonSourceFile } from "../languages/python/parse.js";
+import { migrateTypeScriptProject } from "../../transforms/index.js";
+import { isPythonWebApp, migratePythonProject } from "../../transforms/python/index.js";
+import type { MigrationOutcome } from "../../transforms/types.js";
+import { toRelative } from "./discover.js";
+
+export { isPythonFile } from "./discover.js";
+
+/**
+ * The per-language seam: which files each language loads, and which migration runs. TypeScript
+ * and JavaScript load into one ts-morph Project (load.ts); Python modules are held as text and
+ * parsed with tree-sitter. A target whose Python modules make a web app the Python migration
+ * knows is migrated as Python; any other as TypeScript/JavaScript.
+ */
+export async function loadPythonFile(absPath: string, text: string): Promise<PythonSourceFile> {
+  await loadPythonParser();
+  return new PythonSourceFile(absPath, text);
+}
+
+export function migrationFor(pythonFiles: readonly PythonSourceFile[]): typeof migrateTypeScriptProject {
+  return pythonFiles.length > 0 && isPythonWebApp(pythonFiles) ? migratePythonProject : migrateTypeScriptProject;
+}
+
+/** What the engine tells the user about a vendored runtime's documentation, by flavour. */
+export function runtimeDocumentation(outcome: MigrationOutcome, runtimeDir: string): string {
+  return join(runtimeDir, outcome.runtimeFlavour === "python" ? "llm_api.py" : "README.md");
+}
+
+export const PYTHON_REQUIREMENTS = "requirements.txt";
+
+/** The requirements.txt nearest to the vendored module, up to the root. */
+export async function nearestRequirements(rootDir: string, fromDir: string): Promise<string | undefined> {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    if (await lstat(join(dir, PYTHON_REQUIREMENTS)).catch(() => undefined)) return toRelative(rootDir, join(dir, PYTHON_REQUIREMENTS));
+    if (dir === rootDir || dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * llm_api.py calls the upstream with openai's AsyncOpenAI when it is installed, else with httpx:
+ * adds `httpx` when the requirements name neither; undefined when nothing is to add.
+ */
+export function addPythonRequirement(text: string): string | undefined {
+  const names = text.split(/\r?\n/).map((line) => /^\s*([A-Za-z0-9_.-]+)/.exec(line.replace(/#.*/, ""))?.[1]?.toLowerCase());
+  if (names.includes("httpx") || names.includes("openai")) return undefined;
+  return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}httpx>=0.23\n`;
+}

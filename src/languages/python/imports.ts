@@ -1,0 +1,128 @@
+import { posix } from "node:path";
+import { children, indentationAt, lineStartOf, type PythonNode, type PythonSourceFile } from "./parse.js";
+
+const IMPORT_TYPES = new Set(["import_statement", "import_from_statement", "future_import_statement"]);
+/** Standard-library modules that commonly open a FastAPI app's imports: enough to tell its first group apart. */
+const STANDARD_LIBRARY = new Set(
+  "__future__ abc asyncio collections contextlib dataclasses datetime enum functools hashlib io itertools json logging math os pathlib random re sys threading time typing uuid".split(" "),
+);
+
+/** The module's leading imports (after its docstring and comments), up to the first other statement. */
+export function leadingImports(file: PythonSourceFile): PythonNode[] {
+  const imports: PythonNode[] = [];
+  for (const statement of children(file.root)) {
+    if (IMPORT_TYPES.has(statement.type)) imports.push(statement);
+    else if (statement.type === "comment" || isDocstring(statement)) continue;
+    else break;
+  }
+  return imports;
+}
+
+function isDocstring(statement: PythonNode): boolean {
+  return statement.type === "expression_statement" && children(statement)[0]?.type === "string";
+}
+
+/** `from <module> import …` at the top level of the file. */
+export function fromImport(file: PythonSourceFile, module: string): PythonNode | undefined {
+  return children(file.root).find((s) => s.type === "import_from_statement" && s.childForFieldName("module_name")?.text === module);
+}
+
+/** Names bound by a `from … import` statement (the alias when there is one). */
+export function importedNames(statement: PythonNode): string[] {
+  return children(statement)
+    .slice(1)
+    .map((n) => (n.type === "aliased_import" ? n.childForFieldName("alias")?.text ?? "" : n.text));
+}
+
+export function importsModule(file: PythonSourceFile, module: string): boolean {
+  return children(file.root).some((s) => s.type === "import_statement" && children(s).some((n) => n.text === module));
+}
+
+/**
+ * How `file` imports a module that sits next to it, in the app's own style: relative (`.llm_api`)
+ * when it imports its siblings that way or lives in a package, dotted from the package root when it
+ * spells siblings out (`app.llm_api`), else plain (`llm_api`).
+ */
+export function siblingModuleSpec(file: PythonSourceFile, module: string, siblings: readonly string[]): string {
+  const dir = posix.dirname(file.getFilePath());
+  const siblingNames = new Set(siblings.filter((p) => posix.dirname(p) === dir).map((p) => posix.basename(p, ".py")));
+  for (const statement of children(file.root).filter((s) => s.type === "import_from_statement")) {
+    const spec = statement.childForFieldName("module_name")?.text ?? "";
+    if (/^\.\w/.test(spec) && siblingNames.has(spec.slice(1))) return `.${module}`;
+    const parts = spec.split(".");
+    if (parts.length > 1 && siblingNames.has(parts.at(-1)!)) return [...parts.slice(0, -1), module].join(".");
+  }
+  return siblingNames.has("__init__") ? `.${module}` : module;
+}
+
+export interface ImportEdit {
+  at: number;
+  text: string;
+}
+
+/**
+ * The edit that makes `from module import names` (or `import module` when names is empty) hold,
+ * or undefined when it already does. New statements go where the group they belong to is:
+ * the standard library before the first import, anything else after its package's imports or last.
+ */
+export function importEdit(
+  file: PythonSourceFile,
+  module: string,
+  names: readonly string[],
+  standardLibrary: boolean,
+  isLocal: (module: string) => boolean = () => false,
+): ImportEdit | undefined {
+  const text = file.getFullText();
+  const leading = leadingImports(file);
+  if (names.length === 0) {
+    if (importsModule(file, module)) return undefined;
+    return placeNew(text, leading, module, standardLibrary, isLocal, `import ${module}`);
+  }
+  const existing = fromImport(file, module);
+  if (existing) {
+    const have = new Set(importedNames(existing));
+    const missing = names.filter((n) => !have.has(n));
+    if (missing.length === 0) return undefined;
+    const last = children(existing).at(-1)!;
+    if (!existing.text.includes("\n")) return { at: last.endIndex, text: missing.map((n) => `, ${n}`).join("") };
+    // A parenthesised import over several lines: one name a line, with a trailing comma.
+    const indent = indentationAt(text, last.startIndex);
+    const comma = text.slice(last.endIndex).trimStart().startsWith(",") ? "" : ",";
+    const at = lineAfter(text, last.endIndex);
+    return comma ? { at: last.endIndex, text: `,\n${missing.map((n) => `${indent}${n}`).join(",\n")},` } : { at, text: missing.map((n) => `${indent}${n},\n`).join("") };
+  }
+  return placeNew(text, leading, module, standardLibrary, isLocal, `from ${module} import ${[...names].join(", ")}`);
+}
+
+/** A new import statement in its group: a blank line apart from a group it does not belong to. */
+function placeNew(
+  text: string,
+  leading: readonly PythonNode[],
+  module: string,
+  standardLibrary: boolean,
+  isLocal: (module: string) => boolean,
+  statement: string,
+): ImportEdit {
+  const code = leading.filter((s) => s.type !== "future_import_statement");
+  const moduleOf = (s: PythonNode) => (s.type === "import_statement" ? children(s)[0]?.text : s.childForFieldName("module_name")?.text) ?? "";
+  if (code.length === 0) {
+    const after = leading.at(-1);
+    return { at: after ? lineAfter(text, after.endIndex) : 0, text: `${statement}\n` };
+  }
+  if (standardLibrary) {
+    const first = code[0]!;
+    const sameGroup = STANDARD_LIBRARY.has(moduleOf(first).split(".")[0]!);
+    return { at: lineStartOf(text, first.startIndex), text: `${statement}\n${sameGroup ? "" : "\n"}` };
+  }
+  const top = module.replace(/^\.+/, "").split(".")[0];
+  const sameTop = code.filter((s) => moduleOf(s).split(".")[0] === top);
+  if (sameTop.length > 0) return { at: lineAfter(text, sameTop.at(-1)!.endIndex), text: `${statement}\n` };
+  const last = code.at(-1)!;
+  const apart = isLocal(module) && !isLocal(moduleOf(last));
+  return { at: lineAfter(text, last.endIndex), text: `${apart ? "\n" : ""}${statement}\n` };
+}
+
+function lineAfter(text: string, index: number): number {
+  const newline = text.indexOf("\n", index);
+  return newline === -1 ? text.length : newline + 1;
+}

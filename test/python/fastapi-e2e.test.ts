@@ -1,0 +1,119 @@
+// The FastAPI side end to end: migrate a copy of the bundled legacy FastAPI server with the CLI,
+// run it under real uvicorn (Debian's Python) against the stub upstream, and roll it back.
+import { performance } from "node:perf_hooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
+import { copyServer, llmMigrate, postJson, removeScratch, snapshotTree, startServer } from "../e2e/support.js";
+import { PYTHON } from "./helpers.js";
+
+const nineUsers = Array.from({ length: 9 }, (_, i) => ({
+  user_id: `user-${i}`,
+  messages: [{ role: "user", content: `question ${i}` }],
+}));
+
+describe("llm-migrate on the bundled legacy FastAPI server", () => {
+  let stub: OpenAiStub;
+  let dir: string;
+  let original: Map<string, Buffer>;
+
+  beforeAll(async () => {
+    stub = await startOpenAiStub({ latencyMs: 300 });
+    dir = copyServer("fastapi");
+    original = snapshotTree(dir);
+  });
+
+  afterAll(async () => {
+    await stub?.close();
+    if (dir) removeScratch(dir);
+  });
+
+  const start = (env: Record<string, string> = {}) =>
+    startServer(["/bin/sh", "-c", `exec ${PYTHON} -m uvicorn app.main:app --host 127.0.0.1 --port "$PORT"`], dir, {
+      OPENAI_BASE_URL: stub.url,
+      OPENAI_API_KEY: "sk-test-not-a-secret",
+      PYTHONDONTWRITEBYTECODE: "1",
+      LLM_POOL_SIZE: "3",
+      ...env,
+    }, "Uvicorn running");
+
+  /** Nine users at once; the wall time goes to the log for the report, never into an assertion. */
+  async function chatConcurrently(url: string, label: string) {
+    const started = performance.now();
+    const answers = await Promise.all(nineUsers.map((body) => postJson(`${url}/chat`, body)));
+    console.log(`fastapi e2e, ${label}: 9 concurrent chats took ${Math.round(performance.now() - started)} ms`);
+    return answers;
+  }
+
+  it("serves 9 concurrent users one at a time before the migration", async () => {
+    stub.reset();
+    const server = await start();
+    try {
+      const answers = await chatConcurrently(server.url, "before");
+      expect(answers.map((a) => a.json)).toEqual(nineUsers.map((u, i) => ({ user_id: u.user_id, reply: `echo: question ${i}` })));
+      expect(stub.stats().peakInFlight).toBe(1);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("migrates it with apply", () => {
+    const applied = llmMigrate("apply", dir);
+    expect(applied.stderr).toBe("");
+    expect(applied.status).toBe(0);
+    expect(applied.stdout).toMatch(/rewritten\s+app\/main\.py:\d+\s+llm_client\.generate_response \(canary key: request\.user_id\)/);
+    expect([...snapshotTree(dir).keys()]).toContain("app/llm_api.py");
+  });
+
+  it("serves 9 concurrent users through a pool of 3 after it", async () => {
+    stub.reset();
+    const server = await start();
+    try {
+      const answers = await chatConcurrently(server.url, "after, LLM_POOL_SIZE=3");
+      expect(answers.map((a) => a.json)).toEqual(nineUsers.map((u, i) => ({ user_id: u.user_id, reply: `echo: question ${i}` })));
+      const upstream = stub.stats();
+      expect(upstream.peakInFlight).toBeGreaterThanOrEqual(2);
+      expect(upstream.peakInFlight).toBeLessThanOrEqual(3);
+      expect(upstream.byEndpoint["/v1/responses"]).toBe(9);
+
+      const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
+      expect(metrics).toMatchObject({ poolSize: 3, inFlight: 0, queued: 0, requestsTotal: 9, errorsTotal: 0, paths: { new: 9, legacy: 0 } });
+      expect(JSON.stringify(metrics)).not.toContain("question");
+      const prometheus = await fetch(`${server.url}/metrics/llm?format=prometheus`);
+      expect(prometheus.headers.get("content-type")).toMatch(/^text\/plain/);
+      expect(await prometheus.text()).toContain('llm_requests_total{outcome="ok"} 9');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it.each([
+    ["FORCE_LEGACY_LLM=true", { FORCE_LEGACY_LLM: "true" }],
+    ["LLM_CANARY_PERCENT=0", { LLM_CANARY_PERCENT: "0" }],
+  ])("takes the original path in a worker thread with %s", async (_name, env) => {
+    stub.reset();
+    const server = await start(env);
+    try {
+      const answers = await Promise.all(nineUsers.slice(0, 3).map((body) => postJson(`${server.url}/chat`, body)));
+      expect(answers.map((a) => a.json.reply)).toEqual(["echo: question 0", "echo: question 1", "echo: question 2"]);
+      expect(stub.stats().byEndpoint).toEqual({ "/v1/chat/completions": 3 });
+      const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
+      expect(metrics.paths).toEqual({ new: 0, legacy: 3 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("says already migrated on a second apply and changes nothing", () => {
+    const before = snapshotTree(dir);
+    const again = llmMigrate("apply", dir);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/already migrated/i);
+    expect(snapshotTree(dir)).toEqual(before);
+  });
+
+  it("rolls back every file byte for byte", () => {
+    const rolledBack = llmMigrate("rollback", dir);
+    expect(rolledBack.status).toBe(0);
+    expect(snapshotTree(dir)).toEqual(original);
+  });
+});

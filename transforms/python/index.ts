@@ -1,0 +1,76 @@
+import { posix } from "node:path";
+import type { PythonSourceFile } from "../../src/languages/python/parse.js";
+import { fastapi } from "../frameworks/fastapi.js";
+import type { Finding, MigrationInput, MigrationOutcome } from "../types.js";
+import { addErrorHandler } from "./add-error-handler.js";
+import { addMetricsRoute } from "./add-metrics-route.js";
+import { addRuntimeImports } from "./add-runtime-imports.js";
+import { analyse, candidateFiles, finding, relativePath, RUNTIME_MODULE, type PythonMigrationContext, type PythonTransform } from "./context.js";
+import { gateCallSites } from "./gate-call-sites.js";
+import { startAsyncClient } from "./start-async-client.js";
+
+export type { PythonTransform } from "./context.js";
+
+/** The Python transforms, in the order they run. */
+export const pythonTransforms: readonly PythonTransform[] = [gateCallSites, startAsyncClient, addMetricsRoute, addErrorHandler];
+
+/** Whether the target is a Python web app this migration knows (FastAPI). */
+export function isPythonWebApp(files: readonly PythonSourceFile[]): boolean {
+  return fastapi.detect(files);
+}
+
+/** The Python twin of migrateTypeScriptProject: same outcome, same report, over `input.pythonFiles`. */
+export function migratePythonProject(input: MigrationInput): MigrationOutcome {
+  const files = candidateFiles(input);
+  const before = new Map(files.map((f) => [f, f.getFullText()]));
+  const first = analyse(input);
+  const findings: Finding[] = [];
+  const where = (file: PythonSourceFile, index: number) => ({ file: relativePath(input, file), line: file.lineAt(index) });
+  for (const { file, construction } of first.detection.perRequest) findings.push(finding("PER_REQUEST_CLIENT", "info", where(file, construction.startIndex)));
+  for (const other of first.detection.others) findings.push(finding("MULTIPLE_CLIENTS", "warning", where(other.file, other.declaration.startIndex)));
+  const { client, app } = first;
+  const migratedBefore = files.some(importsRuntime);
+  if (!client) {
+    findings.push(finding("NO_SHARED_CLIENT", "warning"));
+    return { callSites: [], findings, alreadyMigrated: migratedBefore, framework: fastapi.name };
+  }
+  const runtimeHome = app?.file ?? client.file;
+  const context: PythonMigrationContext = {
+    input,
+    analyse: () => analyse(input),
+    callSites: [],
+    findings,
+    imports: new Map(),
+    needsImports(file, needs) {
+      const entry = this.imports.get(file) ?? { runtime: new Set<string>(), asyncio: false, routeHelpers: false };
+      for (const name of needs.runtime ?? []) entry.runtime.add(name);
+      entry.asyncio ||= needs.asyncio ?? false;
+      entry.routeHelpers ||= needs.routeHelpers ?? false;
+      this.imports.set(file, entry);
+    },
+  };
+  for (const transform of pythonTransforms) {
+    if (!input.only || input.only.includes(transform.name)) transform.run(context);
+  }
+  addRuntimeImports(context);
+  const changed = files.some((f) => f.getFullText() !== before.get(f));
+  return {
+    entryFile: app ? relativePath(input, app.file) : undefined,
+    client: {
+      ...where(client.file, client.declaration.startIndex),
+      name: client.name,
+      kind: client.kind,
+      constructedWith: client.constructedWith,
+    },
+    framework: app ? fastapi.name : undefined,
+    callSites: context.callSites,
+    findings,
+    runtimeDir: changed ? posix.dirname(runtimeHome.getFilePath()) : undefined,
+    runtimeFlavour: "python",
+    alreadyMigrated: !changed && migratedBefore,
+  };
+}
+
+function importsRuntime(file: PythonSourceFile): boolean {
+  return new RegExp(`^\\s*from\\s+[.\\w]*\\b${RUNTIME_MODULE}\\s+import\\b`, "m").test(file.getFullText());
+}
