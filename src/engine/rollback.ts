@@ -27,6 +27,8 @@ export async function rollbackMigration(dir: string): Promise<Manifest> {
       const current = await readFile(absPath).catch(() => undefined);
       if (current === undefined && file.action === "created") continue;
       if (current === undefined) throw new RefusedError(file.path, "was deleted since the run; nothing was rolled back");
+      // A run that was killed half-way never wrote this file: it is still the original.
+      if (file.action === "modified" && sha256(current) === file.sha256Before) continue;
       if (sha256(current) !== file.sha256After) {
         throw new RefusedError(file.path, "changed since the run; nothing was rolled back (undo your edit, or restore by hand from .llm-migrate/backup)");
       }
