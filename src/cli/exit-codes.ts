@@ -9,6 +9,7 @@
  * | 3 | bad input: a missing path, not a directory, a file that does not parse, a binary file, a symlink out of the tree, a read-only file (named in a one-line error; nothing was written) |
  * | 4 | refused for safety: a dirty git tree without `--allow-dirty`, another run holds the lock, `rollback` finds a file changed since the run, nothing to roll back |
  * | 5 | a write failed; every file written before it was restored |
+ * | 6 | `verify`: a check failed (the report names it and says why) |
  * | 70 | a bug in llm-migrate (set `LLM_MIGRATE_DEBUG=1` for the stack trace) |
  */
 export const EXIT = {
@@ -18,6 +19,7 @@ export const EXIT = {
   badInput: 3,
   refused: 4,
   writeFailed: 5,
+  verifyFailed: 6,
   bug: 70,
 } as const;
 
@@ -32,5 +34,6 @@ Exit codes:
   3   bad input (missing path, not a directory, a file that does not parse, binary, symlink out of the tree, read-only)
   4   refused for safety (dirty git tree, another run holds the lock, a file changed since the run, nothing to roll back)
   5   a write failed; what was written was restored
+  6   verify: a check failed
   70  a bug in llm-migrate (LLM_MIGRATE_DEBUG=1 prints the stack trace)
 `;

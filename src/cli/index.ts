@@ -4,6 +4,7 @@ import { MigrateError, toolPackage } from "../engine/index.js";
 import { paintFor } from "../report/colour.js";
 import { applyCommand, rollbackCommand, scanCommand, type ApplyCommandOptions, type DetectionOptions, type Output } from "./commands.js";
 import { EXIT, EXIT_CODES_HELP, type ExitCode } from "./exit-codes.js";
+import { addVerifyCommand } from "./verify.js";
 
 export interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -82,6 +83,11 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
       dirArg = dir;
       exitCode = await rollbackCommand(dir, out);
     });
+
+  addVerifyCommand(program, io, (dir, code) => {
+    dirArg = dir;
+    if (code !== undefined) exitCode = code;
+  });
 
   try {
     await program.parseAsync([...argv]);
