@@ -1,17 +1,18 @@
 // The FastAPI side end to end: migrate a copy of the bundled legacy FastAPI server with the CLI,
 // run it under real uvicorn (Debian's Python) against the stub upstream, and roll it back.
 import { performance } from "node:perf_hooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
 import { copyServer, llmMigrate, postJson, removeScratch, snapshotTree, startServer } from "../e2e/support.js";
 import { PYTHON } from "./helpers.js";
+import { describeWithFastapi } from "../debian-python.js";
 
 const nineUsers = Array.from({ length: 9 }, (_, i) => ({
   user_id: `user-${i}`,
   messages: [{ role: "user", content: `question ${i}` }],
 }));
 
-describe("llm-migrate on the bundled legacy FastAPI server", () => {
+describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
   let stub: OpenAiStub;
   let dir: string;
   let original: Map<string, Buffer>;

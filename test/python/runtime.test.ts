@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
+import { describeWithFastapi } from "../debian-python.js";
 
 const execFileAsync = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -24,7 +25,7 @@ async function runPythonTests(module: string): Promise<string> {
   }
 }
 
-describe("Python runtime for FastAPI backends", () => {
+describeWithFastapi("Python runtime for FastAPI backends", () => {
   it("passes its unit tests against a local OpenAI-compatible upstream", async () => {
     const report = await runPythonTests("test_llm_api.py");
     expect(report).toMatch(/^OK\b/m);

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupMembers } from "../../src/verify/processes.js";
 import { copyServer, llmMigrate, removeScratch, repoRoot } from "../e2e/support.js";
+import { describeWithFastapi } from "../debian-python.js";
 
 const GATED_CALL = `const reply = useNewLlmPath({ key: userId })
     ? extractOutputText(await getAsyncLlmClient().generateResponseAsync(messages))
@@ -114,7 +115,7 @@ describe("llm-migrate verify on the bundled Express example", () => {
   });
 });
 
-describe("llm-migrate verify on the bundled FastAPI example", () => {
+describeWithFastapi("llm-migrate verify on the bundled FastAPI example", () => {
   let dir: string;
 
   beforeAll(() => {

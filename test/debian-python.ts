@@ -1,0 +1,18 @@
+// Tests that run FastAPI under uvicorn need Debian's Python packages (pip cannot reach PyPI here).
+// CI installs them (.ci/run) and must run these tests; elsewhere they are skipped with the command to run.
+import { spawnSync } from "node:child_process";
+import { describe } from "vitest";
+
+export const DEBIAN_PYTHON = "/usr/bin/python3";
+const INSTALL = "apt-get install -y python3-fastapi python3-uvicorn python3-httpx";
+
+const ready = spawnSync(DEBIAN_PYTHON, ["-c", "import fastapi, uvicorn, httpx"], { stdio: "ignore" }).status === 0;
+
+if (!ready) {
+  const message = `${DEBIAN_PYTHON} cannot import fastapi, uvicorn and httpx: ${INSTALL}`;
+  if (process.env.CI) throw new Error(message);
+  console.warn(`skipping the FastAPI tests: ${message}`);
+}
+
+/** `describe`, skipped (with a warning) where Debian's FastAPI packages are not installed, never in CI. */
+export const describeWithFastapi = describe.skipIf(!ready);
