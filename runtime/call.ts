@@ -87,6 +87,18 @@ function finishWhenStreamEnds<T extends object>(stream: T, finish: (err?: unknow
   return stream;
 }
 
+/**
+ * The SDK's helper streams (`chat.completions.stream()`, `responses.stream()`) can be read through
+ * events or `finalChatCompletion()` without ever being iterated: their end events free the slot too.
+ */
+function finishOnStreamEvents(stream: object, finish: (err?: unknown) => void): void {
+  const on = (stream as { on?: unknown }).on;
+  if (typeof on !== "function") return;
+  on.call(stream, "end", () => finish());
+  on.call(stream, "error", (err: unknown) => finish(err));
+  on.call(stream, "abort", (err: unknown) => finish(err));
+}
+
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
@@ -198,6 +210,7 @@ export class GatedCall implements QueueTicket {
       this.settle(err);
     };
     this.signal.addEventListener("abort", () => end(this.signal.reason), { once: true });
+    finishOnStreamEvents(stream, end);
     return finishWhenStreamEnds(stream, end);
   }
 

@@ -145,6 +145,17 @@ describe("the gate", () => {
     expect(client.getMetrics()).toMatchObject({ inFlight: 0, queued: 0, requestsTotal: 2 });
   });
 
+  it("frees the slot of a helper stream read only through finalChatCompletion(), never iterated", async () => {
+    const client = getAsyncLlmClient({ poolSize: 1 });
+    const sdk = upstream.sdk();
+    const stream = await client.run((request) => sdk.chat.completions.stream(chat("streamed answer"), request));
+    expect(client.getMetrics().inFlight).toBe(1);
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]?.message.content).toBe("echo: streamed answer");
+    expect(replyOf(await ask("after the stream"))).toBe("echo: after the stream");
+    expect(client.getMetrics()).toMatchObject({ inFlight: 0, queued: 0, requestsTotal: 2 });
+  });
+
   it("frees a stream's slot when the caller aborts it, and when the reader stops early", async () => {
     const client = getAsyncLlmClient({ poolSize: 1 });
     const sdk = upstream.sdk();
