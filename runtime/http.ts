@@ -25,44 +25,77 @@ export function llmHttpError(err: unknown): LlmHttpErrorResponse | undefined {
   };
 }
 
-interface ResponseLike {
-  headersSent?: boolean;
-  status?: (code: number) => unknown;
-  json?: (body: unknown) => unknown;
-  setHeader?: (name: string, value: string) => unknown;
-  writeHead?: (status: number, headers: Record<string, string>) => unknown;
-  end?: (body: string) => unknown;
-}
+const unhandled = Symbol("unhandled");
 
-function sendLlmHttpError(res: ResponseLike, mapped: LlmHttpErrorResponse): boolean {
-  if (typeof res.status === "function" && typeof res.json === "function" && typeof res.setHeader === "function") {
-    res.status(mapped.status);
-    for (const [name, value] of Object.entries(mapped.headers)) res.setHeader(name, value);
-    res.json(mapped.body);
-    return true;
+type Loose = Record<string, any>;
+const isObject = (value: unknown): value is Loose => value !== null && typeof value === "object";
+const hasFunctions = (value: unknown, ...names: string[]): value is Loose =>
+  isObject(value) && names.every((name) => typeof value[name] === "function");
+
+/**
+ * Sends `mapped` in the idiom of whatever the handler was called with, found by the shape of
+ * its arguments (duck-typed so the runtime imports no framework). Returns what the handler
+ * should return, or `unhandled` when no response object was recognised.
+ */
+type HttpErrorReply = Pick<LlmHttpErrorResponse, "status" | "headers"> & { body: unknown };
+
+function sendLlmHttpError(args: readonly unknown[], mapped: HttpErrorReply): unknown {
+  const [first, second] = args;
+  // Fastify `(request, reply)`.
+  if (hasFunctions(second, "code", "header", "send")) {
+    if (second.sent) return unhandled;
+    second.code(mapped.status);
+    for (const [name, value] of Object.entries(mapped.headers)) second.header(name, value);
+    return second.send(mapped.body);
   }
-  if (typeof res.writeHead === "function" && typeof res.end === "function") {
-    res.writeHead(mapped.status, { ...mapped.headers, "Content-Type": JSON_TYPE });
-    res.end(JSON.stringify(mapped.body));
-    return true;
+  // Express `(req, res, next)`.
+  if (hasFunctions(second, "status", "json", "setHeader")) {
+    if (second.headersSent) return unhandled;
+    second.status(mapped.status);
+    for (const [name, value] of Object.entries(mapped.headers)) second.setHeader(name, value);
+    second.json(mapped.body);
+    return undefined;
   }
-  return false;
+  // node:http `(req, res)`.
+  if (hasFunctions(second, "writeHead", "end")) {
+    if (second.headersSent) return unhandled;
+    second.writeHead(mapped.status, { ...mapped.headers, "Content-Type": JSON_TYPE });
+    second.end(JSON.stringify(mapped.body));
+    return undefined;
+  }
+  // Hono `(c)`: the handler returns the Response.
+  if (hasFunctions(first, "json", "header") && isObject(first.req)) {
+    return first.json(mapped.body, mapped.status, mapped.headers);
+  }
+  // Koa `(ctx, next)`.
+  if (hasFunctions(first, "set") && isObject(first.response) && isObject(first.request)) {
+    if (first.headerSent) return unhandled;
+    first.status = mapped.status;
+    for (const [name, value] of Object.entries(mapped.headers)) first.set(name, value);
+    first.body = mapped.body;
+    return undefined;
+  }
+  return unhandled;
 }
 
 /**
- * Wrap an Express-style `(req, res, next)` handler: an LlmError that may be retried becomes
- * 503 + Retry-After JSON (unless headers were already sent); anything else goes to `next(err)`.
+ * Wrap a route handler of Express, Fastify, Koa, Hono or node:http: an LlmError that may be
+ * retried becomes 503 + Retry-After JSON in that framework's idiom (unless the response was
+ * already sent); anything else goes on as before (`next(err)` for Express, a rethrow elsewhere).
  */
 export function handleLlmErrors<H extends (...args: any[]) => unknown>(handler: H): H {
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-    const res = args[1] as ResponseLike | undefined;
-    const next = args[2];
-    const fail = (err: unknown): void => {
+    const fail = (err: unknown): unknown => {
       const mapped = llmHttpError(err);
-      if (mapped && res && !res.headersSent && sendLlmHttpError(res, mapped)) return;
+      if (mapped) {
+        const sent = sendLlmHttpError(args, mapped);
+        if (sent !== unhandled) return sent;
+      }
+      // Express's `next` is the third argument (Koa's, the second, runs the rest of the chain instead).
+      const next = args[2];
       if (typeof next === "function") {
         next(err);
-        return;
+        return undefined;
       }
       throw err;
     };
@@ -79,6 +112,41 @@ export function handleLlmErrors<H extends (...args: any[]) => unknown>(handler: 
   return wrapped as unknown as H;
 }
 
+/** The parts of Nest's `ArgumentsHost` the filter uses. */
+interface ArgumentsHostLike {
+  switchToHttp(): { getResponse(): unknown };
+}
+
+/**
+ * A NestJS exception filter for the runtime's errors: retryable ones become 503 + Retry-After,
+ * others the 500 Nest itself would send. Register it with `app.useGlobalFilters(new LlmErrorFilter())`.
+ */
+export class LlmErrorFilter {
+  constructor() {
+    // What `@Catch(LlmError)` records: written by hand because the runtime imports no framework.
+    // Nest reads it when the routes are set up, after reflect-metadata has loaded.
+    const reflect = Reflect as unknown as { defineMetadata?: (key: string, value: unknown, target: object) => void };
+    reflect.defineMetadata?.("__catch__", true, LlmErrorFilter);
+    reflect.defineMetadata?.("__filterCatchExceptions__", [LlmError], LlmErrorFilter);
+  }
+
+  catch(error: unknown, host: ArgumentsHostLike): void {
+    const response = host.switchToHttp().getResponse();
+    const mapped: HttpErrorReply = llmHttpError(error) ?? {
+      status: 500,
+      headers: {},
+      body: { statusCode: 500, message: "Internal server error" },
+    };
+    sendLlmHttpError([undefined, response], mapped);
+  }
+}
+
+/** `format` from a parsed query object or a `URLSearchParams`, whichever the framework has. */
+function formatOf(query: unknown): unknown {
+  if (hasFunctions(query, "get")) return query.get("format") ?? undefined;
+  return isObject(query) ? query.format : undefined;
+}
+
 function firstString(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   if (Array.isArray(value) && typeof value[0] === "string") return value[0];
@@ -86,11 +154,11 @@ function firstString(value: unknown): string | undefined {
 }
 
 /**
- * The body of GET /metrics/llm: JSON by default; Prometheus text for `?format=prometheus` or an
- * Accept header asking for text/plain; `{ status: "legacy_mode", warning }` when the pool is off.
+ * The body of GET /metrics/llm: JSON by default; Prometheus text for `?format=prometheus` (given
+ * as `format`, or inside the request's `query`) or an Accept header asking for text/plain; `{ status: "legacy_mode", warning }` when the pool is off.
  */
 export async function llmMetricsResponse(
-  request: { format?: unknown; accept?: unknown } = {},
+  request: { format?: unknown; query?: unknown; accept?: unknown } = {},
 ): Promise<{ status: number; contentType: string; body: string }> {
   const client = existingAsyncLlmClient();
   if (!client || envFlag("DISABLE_POOL")) {
@@ -99,10 +167,25 @@ export async function llmMetricsResponse(
       : "no async LLM client was created: every call takes the legacy path";
     return { status: 200, contentType: JSON_TYPE, body: JSON.stringify({ status: "legacy_mode", warning, paths: getPathCounts() }) };
   }
-  const format = firstString(request.format)?.toLowerCase();
+  const format = firstString(request.format ?? formatOf(request.query))?.toLowerCase();
   const accept = firstString(request.accept)?.toLowerCase() ?? "";
   if (format === "prometheus" || (format === undefined && accept.includes("text/plain"))) {
     return { status: 200, contentType: client.metricsContentType, body: await client.metricsText() };
   }
   return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(client.getMetrics()) };
+}
+
+/**
+ * Answers GET /metrics/llm on a request and response of Express, Fastify or node:http (what
+ * Nest hands a controller through `@Req()` and `@Res()`), found by their shape.
+ */
+export async function sendLlmMetrics(request: unknown, response: unknown): Promise<void> {
+  const req = isObject(request) ? request : {};
+  const metrics = await llmMetricsResponse({ query: req.query, accept: isObject(req.headers) ? req.headers.accept : undefined });
+  if (hasFunctions(response, "code", "header", "send")) {
+    await response.code(metrics.status).header("content-type", metrics.contentType).send(metrics.body);
+  } else if (hasFunctions(response, "writeHead", "end")) {
+    response.writeHead(metrics.status, { "Content-Type": metrics.contentType });
+    response.end(metrics.body);
+  }
 }

@@ -25,5 +25,12 @@ export {
 } from "./errors.js";
 export { extractOutputText } from "./extract.js";
 export { canaryBucket, isInCanary } from "./flags.js";
-export { handleLlmErrors, llmHttpError, llmMetricsResponse, type LlmHttpErrorResponse } from "./http.js";
+export {
+  handleLlmErrors,
+  llmHttpError,
+  llmMetricsResponse,
+  sendLlmMetrics,
+  LlmErrorFilter,
+  type LlmHttpErrorResponse,
+} from "./http.js";
 export type { LlmMetricsSnapshot, PathCounts } from "./metrics.js";

@@ -1,5 +1,5 @@
 import { detectStyle, indentationAt, lineStartOf } from "../src/languages/typescript/source-style.js";
-import { EditPlan, relativePath, type Transform } from "./context.js";
+import { EditPlan, relativePath, RUNTIME_NAMES, type Transform } from "./context.js";
 import { reasons } from "./reasons.js";
 
 export const addMetricsRoute: Transform = {
@@ -26,7 +26,7 @@ export const addMetricsRoute: Transform = {
     const file = place.before.getSourceFile();
     const at = place.before.getStart();
     const indent = indentationAt(file, at);
-    const route = framework.metricsRoute(place.receiver, detectStyle(file)).replace(/\n/g, `\n${indent}`);
+    const route = framework.metricsRoute(place, detectStyle(file)).replace(/\n/g, `\n${indent}`);
     const text = file.getFullText();
     const lineStart = lineStartOf(file, at);
     const previousLine = text.slice(text.lastIndexOf("\n", lineStart - 2) + 1, lineStart).trim();
@@ -34,8 +34,9 @@ export const addMetricsRoute: Transform = {
     const gap = previousLine === "" || previousLine.endsWith("{") ? "" : "\n";
     const plan = new EditPlan();
     plan.insert(file, lineStart, `${gap}${indent}${route}\n\n`);
+    for (const edit of place.edits ?? []) plan.insert(edit.file, edit.pos, edit.text);
     plan.apply();
-    context.needsRuntime(file, "llmMetricsResponse");
+    context.needsRuntime(file, ...RUNTIME_NAMES.filter((name) => new RegExp(`\\b${name}\\(`).test(route)));
     context.findings.push({
       code: "METRICS_ROUTE_ADDED",
       kind: "info",

@@ -19,6 +19,8 @@ export const RUNTIME_NAMES = [
   "extractOutputText",
   "handleLlmErrors",
   "llmMetricsResponse",
+  "LlmErrorFilter",
+  "sendLlmMetrics",
 ] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 

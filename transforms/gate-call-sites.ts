@@ -1,4 +1,6 @@
-import { Node, SyntaxKind, type CallExpression, type ConditionalExpression, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind, type CallExpression, type ConditionalExpression, type Identifier, type SourceFile } from "ts-morph";
+import { findChildProcessCalls } from "../src/languages/typescript/find-child-process.js";
+import { findSerialisation, type Serialisation } from "../src/languages/typescript/find-serialisation.js";
 import { findUserKey } from "../src/languages/typescript/find-user-key.js";
 import type { LlmCall } from "../src/languages/typescript/find-llm-calls.js";
 import {
@@ -11,7 +13,7 @@ import {
 import { EditPlan, relativePath, type Analysis, type MigrationContext, type RuntimeName, type Transform } from "./context.js";
 import type { RouteHandler } from "./frameworks/index.js";
 import { leftComment, reasons, type ReasonCode } from "./reasons.js";
-import type { CallSiteReport } from "./types.js";
+import type { CallSiteReport, FindingKind } from "./types.js";
 
 /** What to do with one call site, decided before anything is edited. */
 type CallSitePlan =
@@ -23,9 +25,13 @@ type CallSitePlan =
       key?: string;
       /** The function to make async so that the new path can await. */
       makeAsync?: Node;
-      /** The route handler to wrap in the framework's error wrapper. */
-      wrap?: RouteHandler;
+      /** The route handlers to wrap in the framework's error wrapper: around the call, or calling its function. */
+      wrap: RouteHandler[];
       blocking: boolean;
+      /** A `.stream()` helper returns the stream itself; gated, it is a promise to await. */
+      awaitResult: boolean;
+      /** The one-at-a-time queue or mutex call around an SDK call, which the new path leaves out. */
+      serialisedBy?: CallExpression;
     };
 
 export const gateCallSites: Transform = {
@@ -43,8 +49,10 @@ export const gateCallSites: Transform = {
     const styles = new Map<SourceFile, SourceStyle>();
     const styleOf = (file: SourceFile) => styles.get(file) ?? styles.set(file, detectStyle(file)).get(file)!;
 
+    reportClientTraits(context, analysis);
+    const serialisations = analysis.files.flatMap((f) => findSerialisation(f));
     for (const llmCall of calls) {
-      const decision = planCallSite(llmCall, analysis, handlers);
+      const decision = planCallSite(llmCall, analysis, handlers, serialisations);
       if (decision.state === "ignored") continue;
       const file = llmCall.call.getSourceFile();
       const report = reportFor(context, llmCall);
@@ -64,22 +72,32 @@ export const gateCallSites: Transform = {
           const { message } = reasons.CAUGHT_LOCALLY;
           context.findings.push({ code: "CAUGHT_LOCALLY", kind: "warning", message, file: report.file, line: report.line });
         }
+        if (decision.serialisedBy) {
+          const { message } = reasons.SERIALISED_CALL;
+          context.findings.push({ code: "SERIALISED_CALL", kind: "info", message, file: report.file, line: report.line });
+        }
         const names: RuntimeName[] =
-          llmCall.api === "wrapper" ? ["useNewLlmPath", "getAsyncLlmClient", "extractOutputText"] : ["gateLlmCall"];
-        if (decision.wrap && analysis.framework?.errorWrapper && !wrapped.has(decision.wrap.argument)) {
-          wrapped.add(decision.wrap.argument);
-          names.push(analysis.framework.errorWrapper);
-          const { argument } = decision.wrap;
-          const wrapper = analysis.framework.errorWrapper;
+          llmCall.api === "wrapper"
+            ? ["useNewLlmPath", "getAsyncLlmClient", "extractOutputText"]
+            : decision.serialisedBy
+              ? ["useNewLlmPath", "getAsyncLlmClient"]
+              : ["gateLlmCall"];
+        for (const handler of decision.wrap) {
+          const wrapper = analysis.framework?.errorWrapper;
+          if (!wrapper || wrapped.has(handler.argument)) continue;
+          wrapped.add(handler.argument);
+          const { argument } = handler;
           // Added before any `async ` at the same spot, so it lands first: `handleLlmErrors(async …`.
           plan.insert(argument.getSourceFile(), argument.getStart(), `${wrapper}(`);
           plan.insert(argument.getSourceFile(), argument.getEnd(), ")");
+          context.needsRuntime(argument.getSourceFile(), wrapper);
         }
         if (decision.makeAsync && !madeAsync.has(decision.makeAsync)) {
           madeAsync.add(decision.makeAsync);
           makeAsync(plan, decision.makeAsync);
         }
-        plan.replace(file, llmCall.call.getStart(), llmCall.call.getEnd(), gatedCall(llmCall, decision, styleOf(file)));
+        const replaced = decision.serialisedBy ?? llmCall.call;
+        plan.replace(file, replaced.getStart(), replaced.getEnd(), gatedCall(llmCall, decision, styleOf(file)));
         context.needsRuntime(file, ...names);
       }
     }
@@ -113,7 +131,55 @@ function enclosingFunction(node: Node): Node | undefined {
   return node.getFirstAncestor((a) => FUNCTION_KINDS.has(a.getKind()) || Node.isPropertyDeclaration(a));
 }
 
-function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map<Node, RouteHandler>): CallSitePlan {
+/**
+ * Findings about the client itself. A blocking child process (`execSync("curl …")`, `ollama run`)
+ * inside a wrapper is not rewritten in place: the call sites' new path already runs
+ * generateResponseAsync, an async call through the gate, and the legacy path keeps the wrapper
+ * as it was. That is the smallest diff a reviewer can check, and it needs no async twin of the
+ * wrapper to be written and kept in step with it.
+ */
+function reportClientTraits(context: MigrationContext, analysis: Analysis): void {
+  const push = (code: ReasonCode, kind: FindingKind, node: Node) =>
+    context.findings.push({ code, kind, message: reasons[code].message, file: relativePath(context.input, node.getSourceFile()), line: node.getStartLineNumber() });
+  const wrapper = analysis.client?.wrapperClass;
+  if (wrapper) {
+    for (const found of findSerialisation(wrapper)) push(found.rateLimit ? "RATE_LIMIT_BYPASSED" : "SERIALISED_WRAPPER", found.rateLimit ? "warning" : "info", found.node);
+    for (const found of findChildProcessCalls(wrapper)) if (found.blocking && found.callsModel) push("BLOCKING_CHILD_PROCESS", "info", found.call);
+  }
+  if (analysis.client?.kind === "sdk") {
+    for (const file of analysis.files) for (const found of findSerialisation(file)) if (found.rateLimit) push("RATE_LIMIT_QUEUE", "warning", found.node);
+  }
+}
+
+/**
+ * The `queue.add(() => call)`, `mutex.runExclusive(() => call)` or `limit(() => call)` that lets
+ * one SDK call through at a time. A rate-limiting queue is kept: it is there on purpose.
+ */
+function serialisingCall(call: CallExpression, serialisations: Serialisation[]): CallExpression | undefined {
+  let body: Node = call;
+  let parent = body.getParent();
+  if (Node.isAwaitExpression(parent)) {
+    body = parent;
+    parent = body.getParent();
+  }
+  if (Node.isReturnStatement(parent)) {
+    const block = parent.getParent();
+    if (!Node.isBlock(block) || block.getStatements().length !== 1) return undefined;
+    body = block;
+    parent = block.getParent();
+  }
+  if (!Node.isArrowFunction(parent) || parent.getBody() !== body || parent.getParameters().length) return undefined;
+  const outer = parent.getParent();
+  if (!Node.isCallExpression(outer) || outer.getArguments().length !== 1 || outer.getArguments()[0] !== parent) return undefined;
+  const callee = outer.getExpression();
+  const holder = Node.isPropertyAccessExpression(callee) && /^(add|runExclusive)$/.test(callee.getName()) ? callee.getExpression() : callee;
+  const declaration = (Node.isPropertyAccessExpression(holder) ? holder.getNameNode() : holder).getSymbol()?.getDeclarations()[0];
+  const initializer = Node.isVariableDeclaration(declaration) || Node.isPropertyDeclaration(declaration) ? declaration.getInitializer() : undefined;
+  const found = serialisations.find((s) => s.node === initializer);
+  return found && !found.rateLimit ? outer : undefined;
+}
+
+function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map<Node, RouteHandler>, serialisations: Serialisation[]): CallSitePlan {
   const { call, api } = llmCall;
   const gate = gatingConditional(call);
   if (gate) {
@@ -123,8 +189,9 @@ function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map<Node, 
   const gateCall = gatingCall(call);
   if (gateCall) return { state: "already-migrated", key: keyOfContext(gateCall) };
   if (llmCall.dynamic) return { state: "left", reason: "DYNAMIC_CALLEE" };
-  if (llmCall.streaming) return { state: "left", reason: "STREAMING" };
-  const returnsPromise = api === "sdk" || (analysis.client?.methodReturnsPromise ?? typeIsPromise(call));
+  if (llmCall.streaming && llmCall.v3) return { state: "left", reason: "STREAMING" };
+  const awaitResult = llmCall.streamHelper && !Node.isAwaitExpression(call.getParent());
+  const returnsPromise = (api === "sdk" && !awaitResult) || (api === "wrapper" && (analysis.client?.methodReturnsPromise ?? typeIsPromise(call)));
   if (api === "wrapper") {
     if (call.getArguments().length !== 1) return { state: "left", reason: "EXTRA_ARGUMENTS" };
     if (!resultIsText(call, returnsPromise)) return { state: "left", reason: "NON_TEXT_RESULT" };
@@ -152,9 +219,52 @@ function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map<Node, 
   const handler = nearestHandler(call, handlers);
   const key = findUserKey(call, {
     handler: handler?.fn,
-    clientAddress: handler && analysis.framework?.clientAddress(handler.fn),
+    clientAddress: handler && (analysis.framework?.userKey?.(handler.fn) ?? analysis.framework?.clientAddress(handler.fn)),
   });
-  return { state: "rewritten", key, makeAsync: makeAsyncFn, wrap: handler, blocking: !returnsPromise };
+  const serialisedBy = api === "sdk" && !awaitResult ? serialisingCall(call, serialisations) : undefined;
+  const wrap = handler ? [handler] : handlersCalling(call, handlers);
+  return { state: "rewritten", key, makeAsync: makeAsyncFn, wrap, blocking: !returnsPromise, awaitResult, serialisedBy };
+}
+
+/**
+ * Handlers that reach the call through the functions of a service module
+ * (`summarize()` called by the `/summary` handler), so that the runtime's retryable errors
+ * become 503 + Retry-After there too. Followed a few calls deep.
+ */
+function handlersCalling(call: Node, handlers: Map<Node, RouteHandler>): RouteHandler[] {
+  const found = new Set<RouteHandler>();
+  let frontier: Node[] = [call];
+  for (let depth = 0; depth < 3 && frontier.length; depth++) {
+    const next: Node[] = [];
+    for (const node of frontier) {
+      const name = functionName(enclosingFunction(node));
+      for (const reference of name?.findReferencesAsNodes() ?? []) {
+        // `summarize(…)` or, for a method, `summarizer.run(…)`.
+        const callee = Node.isPropertyAccessExpression(reference.getParent()) ? reference.getParentOrThrow() : reference;
+        const caller = callee.getParent();
+        if (!Node.isCallExpression(caller) || caller.getExpression() !== callee) continue;
+        const handler = nearestHandler(caller, handlers);
+        if (handler) found.add(handler);
+        else next.push(caller);
+      }
+    }
+    frontier = next;
+  }
+  return [...found];
+}
+
+/** The name node of a function declaration, method, or arrow held in a variable. */
+function functionName(fn: Node | undefined): Identifier | undefined {
+  if (Node.isFunctionDeclaration(fn) || Node.isMethodDeclaration(fn)) {
+    const name = fn.getNameNode();
+    return Node.isIdentifier(name) ? name : undefined;
+  }
+  const holder = fn?.getParent();
+  if ((Node.isArrowFunction(fn) || Node.isFunctionExpression(fn)) && Node.isVariableDeclaration(holder)) {
+    const name = holder.getNameNode();
+    return Node.isIdentifier(name) ? name : undefined;
+  }
+  return undefined;
 }
 
 function nearestHandler(node: Node, handlers: Map<Node, RouteHandler>): RouteHandler | undefined {
@@ -244,15 +354,25 @@ function makeAsync(plan: EditPlan, fn: Node): void {
 function gatedCall(llmCall: LlmCall, decision: Extract<CallSitePlan, { state: "rewritten" }>, style: SourceStyle): string {
   const { call } = llmCall;
   const context = decision.key === undefined ? "" : decision.key === "key" ? "{ key }" : `{ key: ${decision.key} }`;
-  if (llmCall.api !== "wrapper") {
-    const options = unusedName(call, ["options", "requestOptions", "llmOptions"]);
-    return `gateLlmCall(${context || "{}"}, (${options}) => ${withRequestOptions(call, options)})`;
-  }
   const file = call.getSourceFile();
   const unit = style.indent;
-  const inner = indentationAt(file, call.getStart()) + unit;
+  const inner = indentationAt(file, (decision.serialisedBy ?? call).getStart()) + unit;
   // Continuation lines move one level right, as the branch they now sit in.
   const reindent = (text: string) => text.replace(/\n/g, `\n${unit}`);
+  if (llmCall.api !== "wrapper") {
+    const options = unusedName(call, ["options", "requestOptions", "llmOptions"]);
+    const task = `(${options}) => ${withRequestOptions(call, options)}`;
+    if (decision.serialisedBy) {
+      // Conditional as for a wrapper: the legacy branch is the original queued call, byte for byte.
+      const queued = decision.serialisedBy;
+      const runOptions = decision.key === undefined ? "" : `, ${context}`;
+      const conditional = `useNewLlmPath(${context})\n${inner}? ${reindent(`getAsyncLlmClient().run(${task}${runOptions})`)}\n${inner}: ${reindent(queued.getText())}`;
+      return needsParentheses(queued) ? `(${conditional})` : conditional;
+    }
+    const gated = `gateLlmCall(${context || "{}"}, ${task})`;
+    if (!decision.awaitResult) return gated;
+    return needsParentheses(call) ? `(await ${gated})` : `await ${gated}`;
+  }
   const messages = call.getArguments()[0]!.getText();
   const newPath = decision.blocking
     ? `extractOutputText(await getAsyncLlmClient().generateResponseAsync(${messages}))`

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { SyntaxKind, type SourceFile } from "ts-morph";
+import { findChildProcessCalls } from "../src/languages/typescript/find-child-process.js";
 import { detectStyle, isTypeScriptFile, requiredModule } from "../src/languages/typescript/source-style.js";
 import { addMetricsRoute } from "./add-metrics-route.js";
 import { addRuntimeImports } from "./add-runtime-imports.js";
@@ -28,6 +29,12 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
   });
   for (const { construction } of first.detection.perRequest) {
     findings.push(finding("PER_REQUEST_CLIENT", construction.getSourceFile(), construction.getStartLineNumber()));
+  }
+  // Reported whether or not the call is migrated: a shell string built from input is unsafe either way.
+  for (const file of files) {
+    for (const { call, shellInjection } of findChildProcessCalls(file)) {
+      if (shellInjection) findings.push(finding("COMMAND_INJECTION", file, call.getStartLineNumber()));
+    }
   }
   for (const other of first.detection.others) findings.push(finding("MULTIPLE_CLIENTS", other.sourceFile, other.declaration.getStartLineNumber()));
   const { client, entryFile, framework } = first;

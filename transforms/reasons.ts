@@ -53,8 +53,8 @@ export const reasons = {
   },
   STREAMING: {
     scope: "call-site",
-    message: "streaming request: a pool slot would be released before the stream ends",
-    fix: "gate it by hand with getAsyncLlmClient().run() around the whole stream",
+    message: "v3 SDK (axios) streaming request: the runtime cannot see when its stream ends, so a pool slot would be released too early",
+    fix: "gate it by hand with getAsyncLlmClient().run() around the whole stream, or move to the v4+ SDK",
   },
   EXTRA_ARGUMENTS: {
     scope: "call-site",
@@ -120,6 +120,36 @@ export const reasons = {
     scope: "finding",
     message: "no app = FastAPI() found; GET /metrics/llm and the 503 handler for LlmError were not added",
     fix: "serve metrics_response() and llm_http_error() from your own routes",
+  },
+  SERIALISED_WRAPPER: {
+    scope: "finding",
+    message: "the client lets one call through at a time (a queue, mutex or promise chain); the new path goes through the gate instead, the legacy path keeps it",
+    fix: "nothing to do; remove it once the legacy path is retired",
+  },
+  RATE_LIMIT_QUEUE: {
+    scope: "finding",
+    message: "a queue with interval/intervalCap limits the request rate: kept on purpose, with the gated call inside it",
+    fix: "nothing to do; drop the queue if LLM_POOL_SIZE limits the upstream enough",
+  },
+  RATE_LIMIT_BYPASSED: {
+    scope: "finding",
+    message: "the client's queue with interval/intervalCap limits the request rate; the new path does not go through it, so that limit no longer applies there",
+    fix: "size LLM_POOL_SIZE for the upstream's limit, or keep the queue around the gated call by hand",
+  },
+  BLOCKING_CHILD_PROCESS: {
+    scope: "finding",
+    message: "the client blocks the event loop in a child process (execSync, execFileSync or spawnSync of curl or ollama); the new path calls the model's OpenAI-compatible API with generateResponseAsync instead",
+    fix: "point OPENAI_BASE_URL and LLM_MODEL at the same model (ollama: OPENAI_BASE_URL=http://127.0.0.1:11434/v1)",
+  },
+  COMMAND_INJECTION: {
+    scope: "finding",
+    message: "values are interpolated into a shell command string: input that contains quotes or $( ) runs as shell code",
+    fix: "call execFile/spawn with an argument array (or pass the prompt on stdin) instead of a shell string",
+  },
+  SERIALISED_CALL: {
+    scope: "finding",
+    message: "the call runs inside a queue or mutex that lets one call through at a time; the new path leaves it out, the legacy path keeps it",
+    fix: "nothing to do; remove it once the legacy path is retired",
   },
 } as const satisfies Record<string, ReasonMeta>;
 

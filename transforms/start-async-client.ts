@@ -5,23 +5,31 @@ import { EditPlan, type Transform } from "./context.js";
 export const startAsyncClient: Transform = {
   name: "start-async-client",
   description:
-    "Creates the one process-wide async client in the entry file, right after the imports, with the pool size and canary share as defaults.",
+    "Creates the one process-wide async client in the entry file, right after the imports, with the pool size and canary share as defaults (and, for Nest, registers the LLM error filter on the app).",
   run(context) {
-    const { entryFile, client } = context.analyse();
-    if (!entryFile || !client || startsAsyncClient(entryFile)) return;
-    const { poolSize, canaryPercent } = context.input.settings;
-    const end = detectStyle(entryFile).semicolons ? ";" : "";
-    const statement = [
-      "// llm-migrate: one process-wide, semaphore-gated LLM client. These are defaults:",
-      "// LLM_POOL_SIZE and LLM_CANARY_PERCENT override them (see llm-runtime/README.md).",
-      `getAsyncLlmClient({ poolSize: ${poolSize}, canaryPercent: ${canaryPercent} })${end}`,
-    ].join("\n");
+    const { entryFile, client, framework } = context.analyse();
+    if (!entryFile || !client) return;
     const plan = new EditPlan();
-    const last = lastImport(entryFile);
-    if (last) plan.insert(entryFile, last.getEnd(), `\n\n${statement}`);
-    else plan.insert(entryFile, firstStatementStart(entryFile), `${statement}\n\n`);
+    if (!startsAsyncClient(entryFile)) {
+      const { poolSize, canaryPercent } = context.input.settings;
+      const end = detectStyle(entryFile).semicolons ? ";" : "";
+      const statement = [
+        "// llm-migrate: one process-wide, semaphore-gated LLM client. These are defaults:",
+        "// LLM_POOL_SIZE and LLM_CANARY_PERCENT override them (see llm-runtime/README.md).",
+        `getAsyncLlmClient({ poolSize: ${poolSize}, canaryPercent: ${canaryPercent} })${end}`,
+      ].join("\n");
+      const last = lastImport(entryFile);
+      if (last) plan.insert(entryFile, last.getEnd(), `\n\n${statement}`);
+      else plan.insert(entryFile, firstStatementStart(entryFile), `${statement}\n\n`);
+      context.needsRuntime(entryFile, "getAsyncLlmClient");
+    }
+    // Frameworks whose handlers cannot be wrapped map the runtime's errors where the app is made.
+    const setup = framework?.serverSetup?.(entryFile);
+    if (setup) {
+      plan.insert(setup.file, setup.pos, setup.text);
+      context.needsRuntime(setup.file, ...setup.names);
+    }
     plan.apply();
-    context.needsRuntime(entryFile, "getAsyncLlmClient");
   },
 };
 

@@ -6,8 +6,15 @@ import { checkCompiles, expectedTree, FIXTURES, migrateTree, readTree, writeOutp
 
 const update = process.env.UPDATE_FIXTURES === "1";
 
-/** fixtures/<transform>/<case>/ run that transform alone; fixtures/servers/<name>/ run them all. */
-const suites = [...transforms.map((t) => ({ folder: t.name, only: [t.name] as readonly string[] | undefined })), { folder: "servers", only: undefined }];
+/**
+ * fixtures/<transform>/<case>/ run that transform alone; fixtures/servers/<name>/ and
+ * fixtures/frameworks/<framework>/<case>/ run them all.
+ */
+const frameworkFolders = existsSync(join(FIXTURES, "frameworks")) ? readdirSync(join(FIXTURES, "frameworks")).map((name) => `frameworks/${name}`) : [];
+const suites = [
+  ...transforms.map((t) => ({ folder: t.name, only: [t.name] as readonly string[] | undefined })),
+  ...["servers", ...frameworkFolders].map((folder) => ({ folder, only: undefined })),
+];
 
 for (const { folder, only } of suites) {
   const dir = join(FIXTURES, folder);

@@ -1,5 +1,6 @@
 import type { CallExpression, Expression, Node, SourceFile, Statement } from "ts-morph";
 import type { SourceStyle } from "../../src/languages/typescript/source-style.js";
+import type { RuntimeName } from "../context.js";
 
 /** A function the framework calls with a request. */
 export interface RouteHandler {
@@ -22,10 +23,30 @@ export interface RouteRegistration {
   handlers: RouteHandler[];
 }
 
-/**
- * What the transforms need to know about one web framework. One adapter per framework
- * (express now; fastify, koa, hono, nest and plain http later).
- */
+/** Where `GET /metrics/llm` goes. */
+export interface MetricsPlace {
+  /** The app or router to register it on (Nest: the module class). */
+  receiver: string;
+  /** The statement to put it before. */
+  before: Statement;
+  /** Names the route's code uses from its surroundings (node:http: the listener's request and response). */
+  parameters?: string[];
+  /** Other edits the route needs, e.g. Nest's controller listed in its module. */
+  edits?: TextEdit[];
+}
+
+export interface TextEdit {
+  file: SourceFile;
+  pos: number;
+  text: string;
+}
+
+/** Code a framework needs once where the app is created (Nest: its global exception filter). */
+export interface ServerSetup extends TextEdit {
+  names: RuntimeName[];
+}
+
+/** What the transforms need to know about one web framework. One adapter per framework. */
 export interface FrameworkAdapter {
   name: string;
   /** Whether the project uses this framework. */
@@ -34,6 +55,8 @@ export interface FrameworkAdapter {
   findRoutes(file: SourceFile): RouteRegistration[];
   /** The client address as seen by a handler (`req.ip`), when the handler names its request. */
   clientAddress(handler: Node): string | undefined;
+  /** The user id the handler reads where this framework keeps it (`ctx.state.user.id`), if it does. */
+  userKey?(handler: Node): string | undefined;
   /**
    * Runtime function to wrap handlers with so that the runtime's retryable errors become
    * 503 + Retry-After; undefined when the framework already turns rejections into responses.
@@ -48,9 +71,15 @@ export interface FrameworkAdapter {
     files: readonly SourceFile[],
     entryFile: SourceFile | undefined,
     served: readonly RouteRegistration[],
-  ): { receiver: string; before: Statement } | undefined;
+  ): MetricsPlace | undefined;
   /** Whether a `GET /metrics/llm` route already exists. */
   hasMetricsRoute(files: readonly SourceFile[]): boolean;
-  /** Source of the metrics route on `receiver`, in the framework's idiom; uses `llmMetricsResponse`. */
-  metricsRoute(receiver: string, style: SourceStyle): string;
+  /** Source of the metrics route at `place`, in the framework's idiom; uses `llmMetricsResponse`. */
+  metricsRoute(place: MetricsPlace, style: SourceStyle): string;
+  /**
+   * For a framework whose handlers cannot be wrapped (Nest's decorated methods): the code that
+   * turns the runtime's retryable errors into 503 + Retry-After where the app is created.
+   * Undefined when it is already there.
+   */
+  serverSetup?(entryFile: SourceFile): ServerSetup | undefined;
 }

@@ -7,11 +7,10 @@ import {
   type Statement,
   type VariableDeclaration,
 } from "ts-morph";
-import { requiredModule, type SourceStyle } from "../../src/languages/typescript/source-style.js";
+import { requiredModule } from "../../src/languages/typescript/source-style.js";
 import type { FrameworkAdapter, RouteHandler, RouteRegistration } from "./adapter.js";
+import { functionOf, HTTP_METHODS, METRICS_PATH, parameterName, statementOf } from "./shared.js";
 
-const HTTP_METHODS = new Set(["get", "post", "put", "patch", "delete", "del", "all", "options", "head"]);
-export const METRICS_PATH = "/metrics/llm";
 
 export const express: FrameworkAdapter = {
   name: "express",
@@ -32,9 +31,8 @@ export const express: FrameworkAdapter = {
   },
 
   clientAddress(handler) {
-    if (!Node.isFunctionLikeDeclaration(handler) && !Node.isArrowFunction(handler)) return undefined;
-    const request = handler.getParameters()[0]?.getNameNode();
-    return Node.isIdentifier(request) ? `${request.getText()}.ip` : undefined;
+    const request = parameterName(handler, 0);
+    return request && `${request}.ip`;
   },
 
   placeMetricsRoute(files, entryFile, served) {
@@ -64,7 +62,7 @@ export const express: FrameworkAdapter = {
     );
   },
 
-  metricsRoute(receiver, { quote: q, indent, semicolons }) {
+  metricsRoute({ receiver }, { quote: q, indent, semicolons }) {
     const end = semicolons ? ";" : "";
     return [
       `${receiver}.get(${q}${METRICS_PATH}${q}, async (req, res) => {`,
@@ -125,9 +123,6 @@ function listenStatement(file: SourceFile, receiver: string): Statement | undefi
   return call && statementOf(call);
 }
 
-function statementOf(node: Node): Statement | undefined {
-  return node.getFirstAncestor((a): a is Statement => Node.isStatement(a) && isInStatementList(a));
-}
 
 function isKnownAppOrRouter(receiver: Node): boolean {
   if (!Node.isIdentifier(receiver)) return false;
@@ -176,28 +171,4 @@ function isPathArgument(node: Node): boolean {
   );
 }
 
-function isInStatementList(statement: Node): boolean {
-  const parent = statement.getParent();
-  return Node.isSourceFile(parent) || Node.isBlock(parent) || Node.isCaseClause(parent) || Node.isModuleBlock(parent);
-}
 
-/** The function an argument is or names (through imports too). */
-function functionOf(argument: Node): Node | undefined {
-  // Already wrapped by a migration: the handler is inside.
-  if (Node.isCallExpression(argument) && argument.getExpression().getText() === "handleLlmErrors") {
-    const [inner] = argument.getArguments();
-    return inner ? functionOf(inner) : undefined;
-  }
-  if (Node.isArrowFunction(argument) || Node.isFunctionExpression(argument)) return argument;
-  if (!Node.isIdentifier(argument)) return undefined;
-  const symbol = argument.getSymbol();
-  const target = symbol?.getAliasedSymbol() ?? symbol;
-  for (const declaration of target?.getDeclarations() ?? []) {
-    if (Node.isFunctionDeclaration(declaration)) return declaration;
-    if (Node.isVariableDeclaration(declaration)) {
-      const initializer = declaration.getInitializer();
-      if (Node.isArrowFunction(initializer) || Node.isFunctionExpression(initializer)) return initializer;
-    }
-  }
-  return undefined;
-}

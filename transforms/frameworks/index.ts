@@ -1,11 +1,19 @@
 import type { SourceFile } from "ts-morph";
 import type { FrameworkAdapter } from "./adapter.js";
 import { express } from "./express.js";
+import { fastify } from "./fastify.js";
+import { hono } from "./hono.js";
+import { http } from "./http.js";
+import { koa } from "./koa.js";
+import { nest } from "./nest.js";
 
-export type { FrameworkAdapter, RouteHandler, RouteRegistration } from "./adapter.js";
+export type { FrameworkAdapter, MetricsPlace, RouteHandler, RouteRegistration } from "./adapter.js";
 
-/** Adding a framework is one adapter here plus its fixtures. */
-export const frameworks: readonly FrameworkAdapter[] = [express];
+/**
+ * Adding a framework is one adapter here plus its fixtures. Nest before Express (it runs on
+ * Express), and plain node:http last (every framework runs on it).
+ */
+export const frameworks: readonly FrameworkAdapter[] = [nest, fastify, koa, hono, express, http];
 
 export function detectFramework(files: readonly SourceFile[]): FrameworkAdapter | undefined {
   return frameworks.find((framework) => framework.detect(files));

@@ -10,25 +10,50 @@ export interface LlmCall {
   api: "wrapper" | "sdk";
   /** `client[name](...)`: which method runs is only known at run time. */
   dynamic: boolean;
-  /** `create({ ..., stream: true })`. */
+  /** `create({ ..., stream: true })` or a `.stream()` helper. */
   streaming: boolean;
+  /** `chat.completions.stream()`, `responses.stream()`: returns the stream itself, not a promise. */
+  streamHelper: boolean;
+  /** A v3 SDK (`OpenAIApi`) method. */
+  v3: boolean;
 }
 
 /** SDK methods reached from the client, as property paths (v4+ and the v3 `OpenAIApi`). */
 const SDK_PATHS = [
   ["chat", "completions", "create"],
+  ["chat", "completions", "parse"],
+  ["chat", "completions", "stream"],
+  ["beta", "chat", "completions", "parse"],
+  ["beta", "chat", "completions", "stream"],
   ["responses", "create"],
+  ["responses", "parse"],
+  ["responses", "stream"],
   ["completions", "create"],
+  ["embeddings", "create"],
+  ["moderations", "create"],
+  ["images", "generate"],
+  ["audio", "transcriptions", "create"],
+  ["audio", "translations", "create"],
+  ["audio", "speech", "create"],
+  // v3: request options (axios's, where `signal` and `timeout` work) are the second argument.
   ["createChatCompletion"],
   ["createCompletion"],
+  ["createEmbedding"],
+  ["createModeration"],
 ];
+/** v3 methods: their streams are axios responses, which the runtime cannot follow to their end. */
+const V3_METHODS = new Set(["createChatCompletion", "createCompletion", "createEmbedding", "createModeration"]);
 
 export function findLlmCalls(files: readonly SourceFile[], client: SharedClient, bindings: ClientBindings): LlmCall[] {
   const calls: LlmCall[] = [];
   for (const file of files) {
     for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
       const found = classify(call, client, bindings);
-      if (found) calls.push({ call, callee: call.getExpression().getText().replace(/\s+/g, ""), ...found, streaming: isStreaming(call) });
+      if (!found) continue;
+      const method = calledMethodName(call);
+      const streamHelper = found.api === "sdk" && method === "stream";
+      const callee = call.getExpression().getText().replace(/\s+/g, "");
+      calls.push({ call, callee, ...found, streaming: streamHelper || isStreaming(call), streamHelper, v3: found.api === "sdk" && V3_METHODS.has(method ?? "") });
     }
   }
   return calls;
@@ -66,6 +91,11 @@ function classify(
     if (matched && isClientExpression(node, bindings)) return { api: "sdk", dynamic: false };
   }
   return undefined;
+}
+
+function calledMethodName(call: CallExpression): string | undefined {
+  const callee = call.getExpression();
+  return Node.isPropertyAccessExpression(callee) ? callee.getName() : undefined;
 }
 
 function isStreaming(call: CallExpression): boolean {

@@ -1,13 +1,16 @@
 import {
   Node,
   SyntaxKind,
+  type CallExpression,
   type ClassDeclaration,
   type NewExpression,
+  type ParameterDeclaration,
+  type StringLiteral,
   type Project,
   type SourceFile,
   type VariableDeclaration,
 } from "ts-morph";
-import { exportNamesOf, importedBindings, type ImportedBinding } from "./modules.js";
+import { exportNamesOf, importedBindings, reExportersOf, type ExportName, type ImportedBinding } from "./modules.js";
 
 /** Classes of the OpenAI SDKs (v4+ and the v3 `OpenAIApi`). */
 export const SDK_CLASSES = new Set(["OpenAI", "AzureOpenAI", "OpenAIApi"]);
@@ -19,8 +22,19 @@ const WRAPPER_METHOD_HINT = /generate|complet|chat|ask|respond|prompt/i;
 export interface SharedClient {
   name: string;
   sourceFile: SourceFile;
-  /** Module-level declaration of the variable that holds it. */
-  declaration: VariableDeclaration;
+  /**
+   * What holds it: a module-level variable, the `export default new OpenAI()` /
+   * `module.exports = new OpenAI()` that exports it with no variable, or the class property
+   * (`private openai = new OpenAI()`, `this.openai = new OpenAI()`) of a long-lived service.
+   */
+  declaration: VariableDeclaration | Node;
+  /** Set for a client held in a class property, reached as `this.<name>` inside that class. */
+  ownerClass?: ClassDeclaration;
+  /**
+   * Every long-lived service's own client, when those are the clients (Nest apps give each
+   * provider its own `new OpenAI()`): all are gated, as one process-wide pool.
+   */
+  classProperties?: { ownerClass: ClassDeclaration; name: string }[];
   /** Where it is built (at module level, in a startup function, a listen callback or a lazy getter). */
   construction: NewExpression;
   kind: "sdk" | "wrapper";
@@ -28,8 +42,14 @@ export interface SharedClient {
   /** Wrapper only: the method that calls the model, and whether it already returns a promise. */
   method?: string;
   methodReturnsPromise?: boolean;
+  /** Wrapper only: its class, when the project declares it. */
+  wrapperClass?: ClassDeclaration;
   /** Module-level functions that hand the client out (`getClient() { return client ??= new OpenAI() }`). */
   getters: Node[];
+  /** Export names when there is no variable to look them up by (`export default new OpenAI()`). */
+  exportNames?: ExportName[];
+  /** Set for a client made right inside `fastify.decorate("openai", new OpenAI())`: that name. */
+  decoratedAs?: string;
 }
 
 /** A client built inside a function from per-call data: not shared, so not migrated. */
@@ -55,6 +75,8 @@ export function findSharedClient(files: readonly SourceFile[], overrides: Client
   for (const file of files) for (const cls of file.getClasses()) if (cls.getName()) classes.set(cls.getName()!, cls);
 
   const shared: SharedClient[] = [];
+  /** SDK instances held in class properties: the client only when no module-level one exists. */
+  const members: SharedClient[] = [];
   const perRequest: PerRequestClient[] = [];
   for (const file of files) {
     for (const construction of file.getDescendantsOfKind(SyntaxKind.NewExpression)) {
@@ -65,8 +87,20 @@ export function findSharedClient(files: readonly SourceFile[], overrides: Client
       const isSdk = SDK_CLASSES.has(constructedWith);
       const isWrapper = !isSdk && (byOverride || looksLikeLlmWrapper(constructedWith, wrapperClass, overrides.method));
       if (!isSdk && !isWrapper) continue;
-      if (insideClassMember(construction)) continue; // a wrapper's own SDK instance: reached through the wrapper
-      if (owner && isModuleLevel(owner)) {
+      // A class with no chat-like method to gate at its call sites: its own SDK calls are gated instead.
+      if (isWrapper && wrapperClass && !wrapperClass.getMethod(wrapperMethod(wrapperClass, overrides.method))) continue;
+      if (insideClassMember(construction)) {
+        const member = isSdk ? classProperty(construction) : undefined;
+        if (member) members.push({ ...member, sourceFile: file, construction, kind: "sdk", constructedWith, getters: [] });
+        continue;
+      }
+      const anonymous = owner ? undefined : (anonymousExport(construction) ?? decoration(construction));
+      if (anonymous) {
+        const method = isWrapper ? wrapperMethod(wrapperClass, overrides.method) : undefined;
+        const kind = isSdk ? "sdk" : "wrapper";
+        const returnsPromise = method ? methodReturnsPromise(wrapperClass, method) : undefined;
+        shared.push({ ...anonymous, sourceFile: file, construction, kind, constructedWith, method, methodReturnsPromise: returnsPromise, wrapperClass, getters: [] });
+      } else if (owner && isModuleLevel(owner)) {
         if (shared.some((c) => c.declaration === owner)) continue;
         const method = isWrapper ? wrapperMethod(wrapperClass, overrides.method) : undefined;
         shared.push({
@@ -78,6 +112,7 @@ export function findSharedClient(files: readonly SourceFile[], overrides: Client
           constructedWith,
           method,
           methodReturnsPromise: method ? methodReturnsPromise(wrapperClass, method) : undefined,
+          wrapperClass: isWrapper ? wrapperClass : undefined,
           getters: findGetters(owner),
         });
       } else if (construction.getFirstAncestor(Node.isFunctionLikeDeclaration)) {
@@ -85,9 +120,17 @@ export function findSharedClient(files: readonly SourceFile[], overrides: Client
       }
     }
   }
+  // A class built per request holds a per-request client, not a shared one.
+  const longLived = members.filter((m) => !constructedPerRequest(m.ownerClass!, files));
+  const candidates = shared.length ? shared : longLived;
   const preferred = overrides.client
-    ? shared.filter((c) => c.name === overrides.client)
-    : [...shared.filter((c) => c.kind === "wrapper"), ...shared.filter((c) => c.kind === "sdk")];
+    ? candidates.filter((c) => c.name === overrides.client)
+    : [...candidates.filter((c) => c.kind === "wrapper"), ...candidates.filter((c) => c.kind === "sdk")];
+  if (!shared.length && preferred.length) {
+    const [client] = preferred;
+    const classProperties = preferred.map((m) => ({ ownerClass: m.ownerClass!, name: m.name }));
+    return { client: { ...client!, classProperties }, others: [], perRequest };
+  }
   const [client, ...others] = preferred.length ? preferred : [];
   return { client, others, perRequest };
 }
@@ -96,6 +139,8 @@ function looksLikeLlmWrapper(name: string, cls: ClassDeclaration | undefined, me
   if (cls) {
     const methods = cls.getMethods().map((m) => m.getName());
     if (method && methods.includes(method)) return true;
+    // A client is called through a method; a class with none only uses one (`new Greeting(name).text`).
+    if (!methods.length) return false;
     return LLM_HINT.test(name) || LLM_HINT.test(cls.getText());
   }
   return /llm|openai/i.test(name);
@@ -137,6 +182,71 @@ function owningVariable(construction: NewExpression): VariableDeclaration | unde
   return undefined;
 }
 
+/**
+ * A client exported with no variable: `export default new OpenAI()`, `module.exports = new OpenAI()`,
+ * `exports.openai = new OpenAI()`, `module.exports = { openai: new OpenAI() }`.
+ */
+function anonymousExport(construction: NewExpression): Pick<SharedClient, "name" | "declaration" | "exportNames"> | undefined {
+  const parent = construction.getParent();
+  const name = construction.getSourceFile().getBaseNameWithoutExtension().replace(/\W+(\w)/g, (_, c: string) => c.toUpperCase());
+  if (Node.isExportAssignment(parent)) return { name, declaration: parent, exportNames: [parent.isExportEquals() ? "=" : "default"] };
+  const property = Node.isPropertyAssignment(parent) && parent.getInitializer() === construction ? parent : undefined;
+  const assignment = property ? property.getParent()?.getParent() : parent;
+  const exportsTo = Node.isBinaryExpression(assignment) && isModuleLevelAssignment(assignment) ? assignment.getLeft().getText().replace(/\s/g, "") : undefined;
+  if (!exportsTo || !Node.isBinaryExpression(assignment)) return undefined;
+  if (property && exportsTo === "module.exports") return { name: property.getName(), declaration: assignment, exportNames: [property.getName()] };
+  if (property || assignment.getRight() !== construction) return undefined;
+  if (exportsTo === "module.exports") return { name, declaration: assignment, exportNames: ["="] };
+  const member = /^(?:module\.)?exports\.(\w+)$/.exec(exportsTo)?.[1];
+  return member ? { name: member, declaration: assignment, exportNames: [member] } : undefined;
+}
+
+function isModuleLevelAssignment(assignment: Node): boolean {
+  return (
+    Node.isBinaryExpression(assignment) &&
+    assignment.getOperatorToken().getKind() === SyntaxKind.EqualsToken &&
+    Node.isSourceFile(assignment.getParent()?.getParent())
+  );
+}
+
+/** `fastify.decorate("openai", new OpenAI())`: the server object holds it under that name. */
+function decoration(construction: NewExpression): Pick<SharedClient, "name" | "declaration" | "decoratedAs" | "exportNames"> | undefined {
+  const call = construction.getParent();
+  if (!Node.isCallExpression(call) || call.getArguments()[1] !== construction) return undefined;
+  const callee = call.getExpression();
+  const [name] = call.getArguments();
+  if (!Node.isPropertyAccessExpression(callee) || callee.getName() !== "decorate" || !Node.isStringLiteral(name)) return undefined;
+  return { name: name.getLiteralText(), declaration: call, decoratedAs: name.getLiteralText(), exportNames: [] };
+}
+
+/** `private openai = new OpenAI()` or `this.openai = new OpenAI()` in a constructor. */
+function classProperty(construction: NewExpression): Pick<SharedClient, "name" | "declaration" | "ownerClass"> | undefined {
+  const parent = construction.getParent();
+  const ownerClass = construction.getFirstAncestorByKind(SyntaxKind.ClassDeclaration);
+  if (!ownerClass) return undefined;
+  if (Node.isPropertyDeclaration(parent) && parent.getInitializer() === construction && !parent.isStatic()) {
+    return { name: parent.getName(), declaration: parent, ownerClass };
+  }
+  if (
+    Node.isBinaryExpression(parent) &&
+    parent.getRight() === construction &&
+    construction.getFirstAncestor(Node.isConstructorDeclaration) &&
+    /^this\.\w+$/.test(parent.getLeft().getText())
+  ) {
+    return { name: parent.getLeft().getText().slice("this.".length), declaration: parent, ownerClass };
+  }
+  return undefined;
+}
+
+function constructedPerRequest(cls: ClassDeclaration, files: readonly SourceFile[]): boolean {
+  const name = cls.getName();
+  return files.some((file) =>
+    file
+      .getDescendantsOfKind(SyntaxKind.NewExpression)
+      .some((n) => n.getExpression().getText() === name && n.getFirstAncestor(Node.isFunctionLikeDeclaration) !== undefined),
+  );
+}
+
 function isModuleLevel(declaration: VariableDeclaration): boolean {
   return Node.isSourceFile(declaration.getVariableStatement()?.getParent());
 }
@@ -171,14 +281,21 @@ function findGetters(declaration: VariableDeclaration): Node[] {
 
 /** Every way each file can reach the shared client. */
 export interface ClientBindings {
-  /** Declarations whose name is the client itself. */
+  /** Declarations whose name is the client itself (variables, imports, parameters it is passed to). */
   direct: Set<Node>;
   /** Declarations whose name is a getter that returns the client. */
   getters: Set<Node>;
   /** Declarations of a module object (namespace import, `require`) and the member holding the client. */
   memberOf: Map<Node, Set<string>>;
   getterMemberOf: Map<Node, Set<string>>;
+  /** Clients held in class properties: `this.<name>` inside that class. */
+  thisMembers: { ownerClass: ClassDeclaration; name: string }[];
+  /** Names it is decorated under on a server object (`fastify.decorate("openai", client)`). */
+  decorated: Set<string>;
 }
+
+/** Objects a decorated client is read from: `fastify.openai`, `server.openai`, `req.server.openai`. */
+const DECORATED_OWNER = /^(?:this|(?:\w+\.)*(?:fastify|server|app|instance))$/;
 
 export function findClientBindings(files: readonly SourceFile[], client: SharedClient): ClientBindings {
   const bindings: ClientBindings = {
@@ -186,9 +303,11 @@ export function findClientBindings(files: readonly SourceFile[], client: SharedC
     getters: new Set(client.getters),
     memberOf: new Map(),
     getterMemberOf: new Map(),
+    thisMembers: client.classProperties ?? [],
+    decorated: new Set(client.decoratedAs ? [client.decoratedAs] : []),
   };
   const project = client.sourceFile.getProject();
-  const exported = exportNamesOf(client.sourceFile, client.name, client.declaration);
+  const exported = client.exportNames ?? exportNamesOf(client.sourceFile, client.name, client.declaration);
   const getterExports = client.getters.flatMap((g) => exportNamesOf(client.sourceFile, nameOf(g), g));
   const add = (found: ImportedBinding[], direct: Set<Node>, members: Map<Node, Set<string>>) => {
     for (const binding of found) {
@@ -196,14 +315,90 @@ export function findClientBindings(files: readonly SourceFile[], client: SharedC
       else members.set(binding.declaration, (members.get(binding.declaration) ?? new Set()).add(binding.member));
     }
   };
+  const exporters = exported.length ? reExportersOf(project, files, client.sourceFile, exported) : new Map();
+  const getterExporters = getterExports.length ? reExportersOf(project, files, client.sourceFile, getterExports) : new Map();
   for (const file of files) {
-    if (file === client.sourceFile) continue;
-    if (exported.length) add(importedBindings(project, file, client.sourceFile, exported), bindings.direct, bindings.memberOf);
-    if (getterExports.length) {
-      add(importedBindings(project, file, client.sourceFile, getterExports), bindings.getters, bindings.getterMemberOf);
+    for (const [exporter, names] of exporters) {
+      if (file !== exporter) add(importedBindings(project, file, exporter, names), bindings.direct, bindings.memberOf);
+    }
+    for (const [exporter, names] of getterExporters) {
+      if (file !== exporter) add(importedBindings(project, file, exporter, names), bindings.getters, bindings.getterMemberOf);
     }
   }
+  addDecoratedBindings(files, bindings);
+  addParameterBindings(files, bindings);
   return bindings;
+}
+
+/** `fastify.decorate("openai", client)`, then `const { openai } = fastify` or `req.server.openai`. */
+function addDecoratedBindings(files: readonly SourceFile[], bindings: ClientBindings): void {
+  const decorations = files.flatMap((file) =>
+    file.getDescendantsOfKind(SyntaxKind.CallExpression).filter((call) => {
+      const callee = call.getExpression();
+      return Node.isPropertyAccessExpression(callee) && callee.getName() === "decorate" && Node.isStringLiteral(call.getArguments()[0]);
+    }),
+  );
+  // Again after each new name: `decorate("openAIClient", fastify.openai)` needs "openai" first.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const call of decorations) {
+      const [name, value] = call.getArguments();
+      const decorated = (name as StringLiteral).getLiteralText();
+      if (value && !bindings.decorated.has(decorated) && isClientExpression(value, bindings)) {
+        bindings.decorated.add(decorated);
+        grew = true;
+      }
+    }
+  }
+  if (!bindings.decorated.size) return;
+  for (const file of files) {
+    for (const element of file.getDescendantsOfKind(SyntaxKind.BindingElement)) {
+      const declaration = element.getFirstAncestorByKind(SyntaxKind.VariableDeclaration);
+      const from = declaration?.getInitializer();
+      const property = element.getPropertyNameNode()?.getText() ?? element.getName();
+      if (from && bindings.decorated.has(property) && DECORATED_OWNER.test(from.getText().replace(/\s/g, ""))) {
+        bindings.direct.add(element);
+      }
+    }
+  }
+}
+
+/**
+ * Parameters the client is passed to: `summarize(openai, text)` makes `client` in
+ * `async function summarize(client, text)` the client too. Followed a few hops, as helpers nest.
+ */
+function addParameterBindings(files: readonly SourceFile[], bindings: ClientBindings): void {
+  for (let hop = 0; hop < 3; hop++) {
+    const before = bindings.direct.size;
+    for (const file of files) {
+      for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+        const args = call.getArguments();
+        if (!args.some((arg) => isClientExpression(arg, bindings))) continue;
+        const parameters = calledFunction(call)?.getParameters() ?? [];
+        args.forEach((arg, index) => {
+          const parameter = parameters[index];
+          if (parameter && Node.isIdentifier(parameter.getNameNode()) && isClientExpression(arg, bindings)) bindings.direct.add(parameter);
+        });
+      }
+    }
+    if (bindings.direct.size === before) return;
+  }
+}
+
+type FunctionWithParameters = Node & { getParameters(): ParameterDeclaration[] };
+
+/** The function a call runs, when it is a plain function of the project (imports followed). */
+function calledFunction(call: CallExpression): FunctionWithParameters | undefined {
+  const callee = call.getExpression();
+  if (!Node.isIdentifier(callee)) return undefined;
+  let symbol = callee.getSymbol();
+  symbol = symbol?.getAliasedSymbol() ?? symbol;
+  for (const declaration of symbol?.getDeclarations() ?? []) {
+    if (Node.isFunctionDeclaration(declaration)) return declaration;
+    const initializer = Node.isVariableDeclaration(declaration) ? declaration.getInitializer() : undefined;
+    if (Node.isArrowFunction(initializer) || Node.isFunctionExpression(initializer)) return initializer;
+  }
+  return undefined;
 }
 
 function nameOf(node: Node): string {
@@ -216,6 +411,11 @@ export function isClientExpression(expression: Node, bindings: ClientBindings): 
   if (Node.isIdentifier(node)) return declaredBy(node, bindings.direct);
   if (Node.isPropertyAccessExpression(node)) {
     const object = skipWrappers(node.getExpression());
+    if (Node.isThisExpression(object)) {
+      const ownerClass = object.getFirstAncestorByKind(SyntaxKind.ClassDeclaration);
+      if (bindings.thisMembers.some((m) => m.ownerClass === ownerClass && m.name === node.getName())) return true;
+    }
+    if (bindings.decorated.has(node.getName()) && DECORATED_OWNER.test(object.getText().replace(/\s/g, ""))) return true;
     return Node.isIdentifier(object) && memberDeclaredBy(object, node.getName(), bindings.memberOf);
   }
   if (Node.isCallExpression(node) && node.getArguments().length === 0) {

@@ -131,3 +131,49 @@ export function importedBindings(
   }
   return bindings;
 }
+
+/**
+ * Every module that exports the thing `exporter` exports as `names`, with the names it uses:
+ * `exporter` itself, then index files that re-export it (`export { openai } from "./openai.js"`,
+ * `export * from "./openai.js"`), followed through any number of hops.
+ */
+export function reExportersOf(
+  project: Project,
+  files: readonly SourceFile[],
+  exporter: SourceFile,
+  names: readonly ExportName[],
+): Map<SourceFile, ExportName[]> {
+  const found = new Map<SourceFile, ExportName[]>([[exporter, [...names]]]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const file of files) {
+      if (found.has(file)) continue;
+      const exported: ExportName[] = [];
+      for (const declaration of file.getExportDeclarations()) {
+        const specifier = declaration.getModuleSpecifierValue();
+        const from = specifier === undefined ? undefined : resolveRelativeModule(project, file, specifier);
+        const source = from && found.get(from);
+        if (!source) continue;
+        if (!declaration.hasNamedExports() && !declaration.getNamespaceExport()) {
+          exported.push(...source.filter((name) => name !== "default" && name !== "="));
+        }
+        for (const named of declaration.getNamedExports()) {
+          if (source.includes(named.getName())) exported.push(named.getAliasNode()?.getText() ?? named.getName());
+        }
+      }
+      // CommonJS: `module.exports = require("./openai")`
+      for (const binary of file.getDescendantsOfKind(SyntaxKind.BinaryExpression)) {
+        if (binary.getLeft().getText().replace(/\s/g, "") !== "module.exports") continue;
+        const specifier = requiredModule(binary.getRight());
+        const from = specifier === undefined ? undefined : resolveRelativeModule(project, file, specifier);
+        const source = from && found.get(from);
+        if (source) exported.push(...source);
+      }
+      if (exported.length) {
+        found.set(file, exported);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
