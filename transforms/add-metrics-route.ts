@@ -24,7 +24,8 @@ export const addMetricsRoute: Transform = {
       return;
     }
     const file = place.before.getSourceFile();
-    const at = place.before.getStart();
+    // Before the comments that introduce the statement too: they belong to it.
+    const at = place.before.getLeadingCommentRanges()[0]?.getPos() ?? place.before.getStart();
     const indent = indentationAt(file, at);
     const route = framework.metricsRoute(place, detectStyle(file)).replace(/\n/g, `\n${indent}`);
     const text = file.getFullText();

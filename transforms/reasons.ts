@@ -73,7 +73,7 @@ export const reasons = {
   },
   PER_REQUEST_CLIENT: {
     scope: "finding",
-    message: "client built per request (from request data), not shared: left as is",
+    message: "client built per request (inside a handler or function), not shared: left as is",
     fix: "nothing to do unless it should be shared",
   },
   NO_SHARED_CLIENT: {

@@ -87,6 +87,21 @@ const cases = [
     ],
   },
   {
+    name: "reports a client built in a function-expression handler and changes nothing",
+    fixture: "gate-call-sites/per-request-function-expression-unchanged",
+    callSites: [],
+    findings: [
+      { code: "PER_REQUEST_CLIENT", kind: "info", file: "server.js", line: 7 },
+      { code: "NO_SHARED_CLIENT", kind: "warning" },
+    ],
+  },
+  {
+    name: "does not take an SDK's own error and stream classes for clients",
+    fixture: "gate-call-sites/sdk-internal-classes-unchanged",
+    callSites: [],
+    findings: [{ code: "NO_SHARED_CLIENT", kind: "warning" }],
+  },
+  {
     name: "does not take a route handler called openai for a client",
     fixture: "gate-call-sites/handler-named-openai-unchanged",
     callSites: [],

@@ -11,6 +11,7 @@ import {
   type VariableDeclaration,
 } from "ts-morph";
 import { exportNamesOf, importedBindings, reExportersOf, type ExportName, type ImportedBinding } from "./modules.js";
+import { isFunction } from "./functions.js";
 
 /** Classes of the OpenAI SDKs (v4+ and the v3 `OpenAIApi`). */
 export const SDK_CLASSES = new Set(["OpenAI", "AzureOpenAI", "OpenAIApi"]);
@@ -115,7 +116,7 @@ export function findSharedClient(files: readonly SourceFile[], overrides: Client
           wrapperClass: isWrapper ? wrapperClass : undefined,
           getters: findGetters(owner),
         });
-      } else if (construction.getFirstAncestor(Node.isFunctionLikeDeclaration)) {
+      } else if (construction.getFirstAncestor(isFunction)) {
         perRequest.push({ construction, constructedWith });
       }
     }
@@ -136,6 +137,7 @@ export function findSharedClient(files: readonly SourceFile[], overrides: Client
 }
 
 function looksLikeLlmWrapper(name: string, cls: ClassDeclaration | undefined, method: string | undefined): boolean {
+  if (NOT_A_CLIENT.test(name) && !(method && cls?.getMethod(method))) return false;
   if (cls) {
     const methods = cls.getMethods().map((m) => m.getName());
     if (method && methods.includes(method)) return true;
@@ -143,8 +145,12 @@ function looksLikeLlmWrapper(name: string, cls: ClassDeclaration | undefined, me
     if (!methods.length) return false;
     return LLM_HINT.test(name) || LLM_HINT.test(cls.getText());
   }
+  // A class we cannot see (a package's): its name must say so.
   return /llm|openai/i.test(name);
 }
+
+/** Names of the SDK's own non-client classes (`new OpenAIError(…)`, `new ChatCompletionStream(…)`). */
+const NOT_A_CLIENT = /(Error|Exception|Stream|Runner|Event|Response|Request|Options|Config|Configuration|Schema|Builder|Page)$/;
 
 function wrapperMethod(cls: ClassDeclaration | undefined, override: string | undefined): string {
   if (override) return override;
@@ -243,7 +249,7 @@ function constructedPerRequest(cls: ClassDeclaration, files: readonly SourceFile
   return files.some((file) =>
     file
       .getDescendantsOfKind(SyntaxKind.NewExpression)
-      .some((n) => n.getExpression().getText() === name && n.getFirstAncestor(Node.isFunctionLikeDeclaration) !== undefined),
+      .some((n) => n.getExpression().getText() === name && n.getFirstAncestor(isFunction) !== undefined),
   );
 }
 

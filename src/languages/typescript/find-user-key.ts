@@ -1,4 +1,5 @@
 import { Node, SyntaxKind, type Type } from "ts-morph";
+import { isFunction } from "./functions.js";
 
 /** Names a handler gives the current user's id, in the order we trust them. */
 const USER_ID_NAMES = ["userId", "userID", "user_id", "uid"];
@@ -22,7 +23,7 @@ export function findUserKey(call: Node, context: UserKeyContext): string | undef
   for (const name of USER_OBJECT_NAMES) {
     const declaration = inScope.get(name);
     if (!declaration) continue;
-    const scope = declaration.getFirstAncestor(Node.isFunctionLikeDeclaration) ?? declaration.getSourceFile();
+    const scope = declaration.getFirstAncestor(isFunction) ?? declaration.getSourceFile();
     const type = typeOf(declaration);
     const idUsed = new RegExp(`\\b${name}\\??\\.id\\b`).test(scope.getText());
     if (type?.getProperty("id") || type?.getNonNullableType().getProperty("id") || idUsed) {
@@ -30,7 +31,7 @@ export function findUserKey(call: Node, context: UserKeyContext): string | undef
     }
     if (name === "currentUser") return name;
   }
-  const searchIn = context.handler ?? call.getFirstAncestor(Node.isFunctionLikeDeclaration);
+  const searchIn = context.handler ?? call.getFirstAncestor(isFunction);
   if (searchIn) {
     const userIdRead = searchIn
       .getDescendantsOfKind(SyntaxKind.PropertyAccessExpression)
@@ -81,7 +82,7 @@ function namesInScope(node: Node): Map<string, Node> {
         }
       }
     }
-    if (Node.isFunctionLikeDeclaration(scope) || Node.isArrowFunction(scope)) {
+    if (isFunction(scope)) {
       for (const parameter of scope.getParameters()) addBindingNames(parameter.getNameNode(), parameter, add);
     }
   }
