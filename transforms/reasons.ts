@@ -114,7 +114,7 @@ export const reasons = {
   PY_STREAMING: {
     scope: "call-site",
     message: "streaming request: a pool slot would be released before the stream ends",
-    fix: "gate it by hand with await get_async_llm_client().run(...) around the whole stream",
+    fix: "move the request and the reading of its stream into one def and call that with await get_async_llm_client().run_sync(fn, ...)",
   },
   PY_NO_FASTAPI_APP: {
     scope: "finding",

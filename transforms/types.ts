@@ -59,8 +59,8 @@ export interface SharedClientSummary {
   file: string;
   line: number;
   name: string;
-  /** "sdk" for an OpenAI-style SDK instance, "wrapper" for a user class wrapping the calls. */
-  kind: "sdk" | "wrapper";
+  /** "sdk" for an OpenAI-style SDK instance, "wrapper" for a user class wrapping the calls, "model" for a local model object (llama_cpp, a transformers pipeline). */
+  kind: "sdk" | "wrapper" | "model";
   /** Class or constructor name, e.g. "OpenAI" or "LlmClient". */
   constructedWith: string;
 }

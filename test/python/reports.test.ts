@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BadInputError, planMigration } from "../../src/engine/index.js";
-import { migratePythonTree, PYTHON_FIXTURES, readTree } from "./helpers.js";
+import { migratePythonTree, PYTHON_FIXTURES, readTree, ROOT } from "./helpers.js";
 
 const reportOf = async (caseName: string) => (await migratePythonTree(readTree(join(PYTHON_FIXTURES, "gate-call-sites", caseName, "input")), ["gate-call-sites"])).outcome;
 
@@ -11,10 +11,11 @@ describe("Python call-site reports", () => {
   it.each([
     ["global-startup-wrapper", [
       { file: "main.py", line: 20, callee: "llm_client.generate_response", state: "rewritten", key: "user_id" },
-      { file: "main.py", line: 25, callee: "llm_client.generate_response", state: "rewritten", key: "None" },
+      // no user id and no Request: every caller shares one canary bucket, so the key is reported absent
+      { file: "main.py", line: 25, callee: "llm_client.generate_response", state: "rewritten" },
     ]],
     ["lifespan-app-state", [
-      { file: "main.py", line: 20, callee: "request.app.state.llm_client.generate_response", state: "rewritten", key: "request.client.host" },
+      { file: "main.py", line: 20, callee: "request.app.state.llm_client.generate_response", state: "rewritten", key: "request.client.host if request.client else None" },
       { file: "main.py", line: 27, callee: "client.generate_response", state: "rewritten", key: "x_user_id" },
     ]],
     ["sync-sdk-call", [
@@ -26,6 +27,23 @@ describe("Python call-site reports", () => {
       { file: "main.py", line: 15, callee: "llm_client.generate_response", state: "left", reason: "SYNC_CALLER" },
     ]],
     ["thread-lock-left", [{ file: "main.py", line: 22, callee: "llm_model.generate_response", state: "left", reason: "PY_THREAD_LOCK" }]],
+    // the Slack webhook, the analytics event and the sync helper are not reported
+    ["sync-http-llm-call", [
+      { file: "main.py", line: 29, callee: "requests.post", state: "rewritten", key: "question.user_id" },
+      { file: "main.py", line: 38, callee: "http.post", state: "rewritten", key: "request.client.host if request.client else None" },
+      { file: "main.py", line: 51, callee: "httpx.post", state: "rewritten", key: "http_request.client.host if http_request.client else None" },
+      { file: "main.py", line: 56, callee: "httpx.post", state: "rewritten" },
+      { file: "main.py", line: 62, callee: "requests.post", state: "left", reason: "PY_STREAMING" },
+    ]],
+    ["local-model-call", [
+      { file: "main.py", line: 19, callee: "llm", state: "rewritten", key: "prompt.user_id" },
+      { file: "main.py", line: 25, callee: "llm.create_chat_completion", state: "rewritten", key: "prompt.user_id" },
+      { file: "main.py", line: 32, callee: "llm.create_chat_completion", state: "left", reason: "PY_THREAD_LOCK" },
+      { file: "main.py", line: 38, callee: "llm.create_chat_completion", state: "left", reason: "PY_STREAMING" },
+    ]],
+    ["transformers-pipeline-call", [
+      { file: "main.py", line: 13, callee: "generator", state: "rewritten", key: "request.client.host if request.client else None" },
+    ]],
   ])("%s", async (caseName, expected) => {
     const outcome = await reportOf(caseName);
     expect(outcome.callSites.map(({ column: _c, message: _m, ...site }) => site)).toEqual(expected);
@@ -37,6 +55,32 @@ describe("Python call-site reports", () => {
     expect(outcome.findings.map((f) => [f.code, f.file, f.line])).toEqual([
       ["PER_REQUEST_CLIENT", "main.py", 9],
       ["NO_SHARED_CLIENT", undefined, undefined],
+    ]);
+  });
+});
+
+describe("a whole migration", () => {
+  it("gates blocking HTTP requests to an LLM API in an app with no shared client, once", async () => {
+    const input = readTree(join(PYTHON_FIXTURES, "gate-call-sites", "sync-http-llm-call", "input"));
+    const first = await migratePythonTree(input);
+    expect(first.outcome.client).toBeUndefined();
+    expect(first.outcome.findings.map((f) => f.code)).toEqual(["METRICS_ROUTE_ADDED"]);
+    expect(first.outcome.runtimeDir).toBe(ROOT);
+    const main = first.sources.get("main.py")!;
+    expect(main.startsWith("import asyncio\nimport os\nfrom typing import Optional\n\nimport httpx\n")).toBe(true);
+    expect(main).toContain("get_async_llm_client(pool_size=10, canary_percent=100)");
+    expect(main).toContain('@app.get("/metrics/llm")');
+    expect(main).toContain("@app.exception_handler(LlmError)");
+
+    const second = await migratePythonTree(first.sources);
+    expect(second.sources.get("main.py")).toBe(main);
+    expect(second.outcome.alreadyMigrated).toBe(true);
+    expect(second.outcome.callSites.map((site) => [site.state, site.callee, site.key])).toEqual([
+      ["already-migrated", "requests.post", "question.user_id"],
+      ["already-migrated", "http.post", "request.client.host if request.client else None"],
+      ["already-migrated", "httpx.post", "http_request.client.host if http_request.client else None"],
+      ["already-migrated", "httpx.post", undefined],
+      ["left", "requests.post", undefined],
     ]);
   });
 });

@@ -1,14 +1,14 @@
 import { lineStartOf, TextEdits } from "../../src/languages/python/parse.js";
 import { fastapi } from "../frameworks/fastapi.js";
-import { finding, indentUnit, relativePath, type PythonAnalysis, type PythonTransform } from "./context.js";
+import { finding, hasLlmCalls, indentUnit, relativePath, type PythonAnalysis, type PythonTransform } from "./context.js";
 
 export const addMetricsRoute: PythonTransform = {
   name: "add-metrics-route",
   description: "Adds GET /metrics/llm as a FastAPI route on the app, before its first route so that no catch-all answers first.",
   run(context) {
     const analysis = context.analyse();
-    const { app, client } = analysis;
-    if (!client) return;
+    const { app } = analysis;
+    if (!hasLlmCalls(analysis)) return;
     if (!app) {
       context.findings.push(finding("PY_NO_FASTAPI_APP", "warning"));
       return;

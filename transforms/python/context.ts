@@ -1,4 +1,5 @@
 import { findLlmCalls, findMigratedCalls, type PythonLlmCall, type PythonMigratedCall } from "../../src/languages/python/find-llm-calls.js";
+import { findLlmHttpCalls } from "../../src/languages/python/find-llm-http-calls.js";
 import { findSharedClient, type PythonClientDetection, type PythonSharedClient } from "../../src/languages/python/find-shared-client.js";
 import type { PythonSourceFile } from "../../src/languages/python/parse.js";
 import { fastapi, type FastApiApp, type FastApiRoute } from "../frameworks/fastapi.js";
@@ -13,6 +14,7 @@ export interface PythonAnalysis {
   files: PythonSourceFile[];
   detection: PythonClientDetection;
   client?: PythonSharedClient;
+  /** Calls on the shared client and blocking HTTP requests to an LLM API, in source order per file. */
   calls: PythonLlmCall[];
   migrated: PythonMigratedCall[];
   app?: FastApiApp;
@@ -48,15 +50,23 @@ export function analyse(input: MigrationInput): PythonAnalysis {
   const { client } = detection;
   const insideMigrated = (call: PythonLlmCall) =>
     migrated.some((m) => m.file === call.file && m.conditional.startIndex <= call.call.startIndex && call.call.endIndex <= m.conditional.endIndex);
+  const clientCalls = client ? findLlmCalls(files, client, input.settings.method) : [];
   return {
     files,
     detection,
     client,
-    calls: client ? findLlmCalls(files, client, input.settings.method).filter((call) => !insideMigrated(call)) : [],
+    calls: [...clientCalls, ...findLlmHttpCalls(files).filter((h) => !clientCalls.some((c) => c.call.equals(h.call)))]
+      .filter((call) => !insideMigrated(call))
+      .sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.call.startIndex - b.call.startIndex),
     migrated,
     app: fastapi.findApp(files),
     routes: files.flatMap((file) => fastapi.findRoutes(file)),
   };
+}
+
+/** Whether the app has LLM calls to gate (or gated ones): a shared client, or blocking HTTP requests to an LLM API without one. */
+export function hasLlmCalls(analysis: PythonAnalysis): boolean {
+  return analysis.client !== undefined || analysis.calls.length > 0 || analysis.migrated.length > 0;
 }
 
 /** Path relative to the root, with forward slashes, as reports show it. */

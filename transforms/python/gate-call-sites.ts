@@ -20,11 +20,9 @@ type Decision = { reason: ReasonCode } | { replace: PythonNode; newPath: string;
 export const gateCallSites: PythonTransform = {
   name: "gate-call-sites",
   description:
-    "Turns each blocking call on the shared client inside an `async def` into `(new path) if use_new_llm_path(key=…) else (original call in a worker thread)`; leaves the rest with a reason.",
+    "Turns each blocking LLM call inside an `async def` (on the shared client or a local model, or an HTTP request to an LLM API) into `(new path) if use_new_llm_path(key=…) else (original call in a worker thread)`; leaves the rest with a reason.",
   run(context) {
     const analysis = context.analyse();
-    const { client } = analysis;
-    if (!client) return;
     const edits = new TextEdits();
     for (const migrated of analysis.migrated) {
       const at = migrated.conditional.startPosition;
@@ -34,10 +32,11 @@ export const gateCallSites: PythonTransform = {
         column: at.column + 1,
         callee: migrated.callee,
         state: "already-migrated",
+        ...(migrated.key === undefined ? {} : { key: migrated.key }),
       });
     }
     for (const call of analysis.calls) {
-      const decision = decide(call, context, client.kind === "sdk", client.isAsync);
+      const decision = decide(call, context, analysis.client?.isAsync ?? false);
       const at = call.call.startPosition;
       const report = { file: relativePath(context.input, call.file), line: at.row + 1, column: at.column + 1, callee: call.callee };
       if ("reason" in decision) {
@@ -45,17 +44,18 @@ export const gateCallSites: PythonTransform = {
         addLeftComment(edits, call, decision.reason);
         continue;
       }
-      context.callSites.push({ ...report, state: "rewritten", key: decision.key ?? "None" });
+      // No key: every caller hashes alike (one canary bucket), so the report shows the key as absent.
+      context.callSites.push({ ...report, state: "rewritten", ...(decision.key === undefined ? {} : { key: decision.key }) });
       const condition = `use_new_llm_path(key=${decision.key ?? "None"})`;
       edits.replace(call.file, decision.replace.startIndex, decision.replace.endIndex, conditional(call, decision.replace, decision.newPath, condition, decision.legacy));
-      const runtime = ["get_async_llm_client", "use_new_llm_path", ...(client.kind === "wrapper" ? ["extract_output_text"] : [])];
+      const runtime = ["get_async_llm_client", "use_new_llm_path", ...(call.kind === "wrapper" ? ["extract_output_text"] : [])];
       context.needsImports(call.file, { runtime, asyncio: decision.usesAsyncio });
     }
     edits.apply();
   },
 };
 
-function decide(call: PythonLlmCall, context: PythonMigrationContext, sdk: boolean, asyncSdk: boolean): Decision {
+function decide(call: PythonLlmCall, context: PythonMigrationContext, asyncSdk: boolean): Decision {
   const fn = enclosingFunction(call.call);
   if (!fn) return { reason: "TOP_LEVEL" };
   if (fn.type === "lambda") return { reason: "SYNC_CALLBACK" };
@@ -65,10 +65,22 @@ function decide(call: PythonLlmCall, context: PythonMigrationContext, sdk: boole
   const argsText = argumentsText(call.call);
   const key = findUserKey(fn, context.analyse().files);
   const receiver = call.callee.slice(0, call.callee.length - call.method.length - 1);
-  if (sdk) {
-    if (args.some((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "stream" && a.childForFieldName("value")?.text !== "False")) {
-      return { reason: "PY_STREAMING" };
-    }
+  const streams = args.some((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "stream" && a.childForFieldName("value")?.text !== "False");
+  if (call.kind === "http" || call.kind === "model") {
+    // The model or the HTTP request runs as written, in a worker thread: the gate bounds the
+    // threads, and the event loop stays free. A streamed body would be read after the slot is gone.
+    if (streams) return { reason: "PY_STREAMING" };
+    const withArgs = argsText ? `${call.callee}, ${argsText}` : call.callee;
+    return {
+      replace: call.call,
+      newPath: `await get_async_llm_client().run_sync(${withArgs}${key === undefined ? "" : `, key=${key}`})`,
+      legacy: `await asyncio.to_thread(${withArgs})`,
+      key,
+      usesAsyncio: true,
+    };
+  }
+  if (call.kind === "sdk") {
+    if (streams) return { reason: "PY_STREAMING" };
     // The runtime retries; the SDK's own retries would stack on top of them.
     const target = `${receiver}.with_options(max_retries=0).${call.method}`;
     if (call.awaited || asyncSdk) {

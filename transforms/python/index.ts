@@ -5,7 +5,7 @@ import type { Finding, MigrationInput, MigrationOutcome } from "../types.js";
 import { addErrorHandler } from "./add-error-handler.js";
 import { addMetricsRoute } from "./add-metrics-route.js";
 import { addRuntimeImports } from "./add-runtime-imports.js";
-import { analyse, candidateFiles, finding, relativePath, RUNTIME_MODULE, type PythonMigrationContext, type PythonTransform } from "./context.js";
+import { analyse, candidateFiles, finding, hasLlmCalls, relativePath, RUNTIME_MODULE, type PythonMigrationContext, type PythonTransform } from "./context.js";
 import { gateCallSites } from "./gate-call-sites.js";
 import { startAsyncClient } from "./start-async-client.js";
 
@@ -30,11 +30,12 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
   for (const other of first.detection.others) findings.push(finding("MULTIPLE_CLIENTS", "warning", where(other.file, other.declaration.startIndex)));
   const { client, app } = first;
   const migratedBefore = files.some(importsRuntime);
-  if (!client) {
+  if (!hasLlmCalls(first)) {
     findings.push(finding("NO_SHARED_CLIENT", "warning"));
     return { callSites: [], findings, alreadyMigrated: migratedBefore, framework: fastapi.name };
   }
-  const runtimeHome = app?.file ?? client.file;
+  // Without a shared client, the blocking HTTP requests to an LLM API are what gets gated.
+  const runtimeHome = app?.file ?? client?.file ?? (first.calls[0] ?? first.migrated[0]!).file;
   const context: PythonMigrationContext = {
     input,
     analyse: () => analyse(input),
@@ -56,7 +57,7 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
   const changed = files.some((f) => f.getFullText() !== before.get(f));
   return {
     entryFile: app ? relativePath(input, app.file) : undefined,
-    client: {
+    client: client && {
       ...where(client.file, client.declaration.startIndex),
       name: client.name,
       kind: client.kind,

@@ -1,14 +1,15 @@
 import { leadingImports } from "../../src/languages/python/imports.js";
 import { children, TextEdits } from "../../src/languages/python/parse.js";
-import { RUNTIME_MODULE, type PythonTransform } from "./context.js";
+import { hasLlmCalls, RUNTIME_MODULE, type PythonTransform } from "./context.js";
 
 export const startAsyncClient: PythonTransform = {
   name: "start-async-client",
   description:
     "Creates the one process-wide async client in the app module, right after its imports, with the pool size and canary share as defaults.",
   run(context) {
-    const { app, client } = context.analyse();
-    if (!app || !client) return;
+    const analysis = context.analyse();
+    const { app } = analysis;
+    if (!app || !hasLlmCalls(analysis)) return;
     const file = app.file;
     const started = children(file.root).some((s) => s.type === "expression_statement" && /^get_async_llm_client\(/.test(s.text));
     if (started) return;

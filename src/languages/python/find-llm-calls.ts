@@ -5,14 +5,23 @@ import { children, descendants, enclosingFunction, type PythonNode, type PythonS
 const SDK_METHODS = ["chat.completions.create", "responses.create", "completions.create"];
 /** Wrapper methods that ask the model for a reply, when the user does not name one with --method. */
 const WRAPPER_METHOD = /generate|complet|chat|ask|respon|reply|answer|invoke|predict|summar/i;
+/** Calls on a local model that run it: the model itself (`llm(prompt)`, `generator(prompt)`) and llama_cpp's completion methods. */
+const LOCAL_MODEL_METHODS = ["", "create_chat_completion", "create_completion"];
+
+/**
+ * What the call reaches, which decides its rewrite: an SDK method, a wrapper method, a local model
+ * run in-process, or a blocking HTTP request to an LLM API (`requests.post`, `httpx.post`).
+ */
+export type PythonLlmCallKind = "sdk" | "wrapper" | "model" | "http";
 
 export interface PythonLlmCall {
   file: PythonSourceFile;
   call: PythonNode;
   /** The function called, as written: `llm_client.generate_response`, `request.app.state.llm_client.chat.completions.create`. */
   callee: string;
-  /** The method after the client: `generate_response`, `chat.completions.create`. */
+  /** The method after the client: `generate_response`, `chat.completions.create`; empty when the client itself is called. */
   method: string;
+  kind: PythonLlmCallKind;
   /** True when the call is the operand of `await`. */
   awaited: boolean;
 }
@@ -22,6 +31,8 @@ export interface PythonMigratedCall {
   file: PythonSourceFile;
   conditional: PythonNode;
   callee: string;
+  /** The `key=` of its condition; undefined for `key=None`. */
+  key?: string;
 }
 
 /** Every call on the shared client, in every file that can reach it. */
@@ -31,23 +42,34 @@ export function findLlmCalls(files: readonly PythonSourceFile[], client: PythonS
     const reachesByName = client.access.kind === "name" && (file === client.file || importsName(file, client.access.name));
     for (const call of descendants(file.root, "call")) {
       const fn = call.childForFieldName("function");
-      if (fn?.type !== "attribute") continue;
+      if (fn?.type !== "attribute" && fn?.type !== "identifier") continue;
       const match = splitClientCall(fn.text, client, reachesByName, aliasesIn(call, client));
-      if (!match) continue;
-      const gated = client.kind === "sdk" ? SDK_METHODS.includes(match) : method ? match === method : !match.includes(".") && WRAPPER_METHOD.test(match);
+      if (match === undefined) continue;
+      const gated =
+        client.kind === "sdk"
+          ? SDK_METHODS.includes(match)
+          : client.kind === "model"
+            ? LOCAL_MODEL_METHODS.includes(match)
+            : method
+              ? match === method
+              : match !== "" && !match.includes(".") && WRAPPER_METHOD.test(match);
       if (!gated) continue;
-      calls.push({ file, call, callee: fn.text, method: match, awaited: call.parent?.type === "await" });
+      calls.push({ file, call, callee: fn.text, method: match, kind: client.kind, awaited: call.parent?.type === "await" });
     }
   }
   return calls;
 }
 
-/** The method part of `receiver.method` when the receiver is the shared client. */
+/** The method part of `receiver.method` when the receiver is the shared client; "" when the client itself is called. */
 function splitClientCall(callee: string, client: PythonSharedClient, reachesByName: boolean, aliases: Set<string>): string | undefined {
   const receivers = [...aliases];
   if (client.access.kind === "name" && reachesByName) receivers.push(client.access.name);
-  for (const receiver of receivers) if (callee.startsWith(`${receiver}.`)) return callee.slice(receiver.length + 1);
+  for (const receiver of receivers) {
+    if (callee === receiver) return "";
+    if (callee.startsWith(`${receiver}.`)) return callee.slice(receiver.length + 1);
+  }
   if (client.access.kind === "state") {
+    if (callee.endsWith(`.state.${client.access.attribute}`)) return "";
     const at = callee.indexOf(`.state.${client.access.attribute}.`);
     if (at !== -1) return callee.slice(at + `.state.${client.access.attribute}.`.length);
   }
@@ -80,7 +102,9 @@ export function findMigratedCalls(files: readonly PythonSourceFile[]): PythonMig
     for (const conditional of descendants(file.root, "conditional_expression")) {
       const [, condition, legacy] = children(conditional);
       if (condition?.type !== "call" || condition.childForFieldName("function")?.text !== "use_new_llm_path" || !legacy) continue;
-      found.push({ file, conditional, callee: legacyCallee(legacy) });
+      const key = children(condition.childForFieldName("arguments")!).find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "key");
+      const keyText = key?.childForFieldName("value")?.text;
+      found.push({ file, conditional, callee: legacyCallee(legacy), key: keyText === "None" ? undefined : keyText });
     }
   }
   return found;

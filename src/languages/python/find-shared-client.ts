@@ -16,7 +16,8 @@ export interface PythonSharedClient {
   name: string;
   /** A module-level name, or an attribute of FastAPI's `app.state`. */
   access: { kind: "name"; name: string } | { kind: "state"; attribute: string };
-  kind: "sdk" | "wrapper";
+  /** "model" for a local model called in-process (llama_cpp's `Llama`, a transformers `pipeline`). */
+  kind: "sdk" | "wrapper" | "model";
   constructedWith: string;
   /** An `AsyncOpenAI`-style client whose calls already return awaitables. */
   isAsync: boolean;
@@ -38,11 +39,12 @@ export function findSharedClient(files: readonly PythonSourceFile[], settings: {
       const target = assignment.childForFieldName("left");
       const value = assignment.childForFieldName("right");
       if (!target || value?.type !== "call") continue;
-      const constructedWith = className(value);
+      const model = localModel(value);
+      const constructedWith = model ?? className(value);
       if (!constructedWith) continue;
       const named = settings.client !== undefined && (target.text === settings.client || target.text.endsWith(`.${settings.client}`));
       const sdk = SDK_CLASSES.has(constructedWith);
-      const looksLikeLlm = sdk || (!NOT_LLM_CLASSES.has(constructedWith) && (LLM_WORDS.test(constructedWith) || LLM_WORDS.test(target.text)));
+      const looksLikeLlm = sdk || model !== undefined || (!NOT_LLM_CLASSES.has(constructedWith) && (LLM_WORDS.test(constructedWith) || LLM_WORDS.test(target.text)));
       if (!named && (!looksLikeLlm || settings.client !== undefined)) continue;
       const access = accessOf(target, assignment);
       if (!access) {
@@ -56,7 +58,7 @@ export function findSharedClient(files: readonly PythonSourceFile[], settings: {
         declaration: assignment.parent ?? assignment,
         name,
         access,
-        kind: sdk ? "sdk" : "wrapper",
+        kind: sdk ? "sdk" : model ? "model" : "wrapper",
         constructedWith,
         isAsync: ASYNC_SDK_CLASSES.has(constructedWith),
       });
@@ -64,6 +66,20 @@ export function findSharedClient(files: readonly PythonSourceFile[], settings: {
   }
   const [client, ...others] = found;
   return { client, others, perRequest };
+}
+
+/**
+ * `Llama` for llama_cpp's `Llama(model_path=...)` or `Llama.from_pretrained(...)`, `pipeline` for a
+ * transformers `pipeline("text-generation", ...)`; undefined for anything else. Other pipeline tasks
+ * (classifiers, embedders) are not the LLM, and must not displace the real client as the first found.
+ */
+function localModel(call: PythonNode): string | undefined {
+  const fn = call.childForFieldName("function")?.text ?? "";
+  if (/(^|\.)Llama(\.from_pretrained)?$/.test(fn)) return "Llama";
+  if (!/(^|\.)pipeline$/.test(fn)) return undefined;
+  const args = children(call.childForFieldName("arguments")!);
+  const task = args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "task")?.childForFieldName("value") ?? args[0];
+  return task?.type === "string" && /generation|conversational|summari[sz]ation|translation/.test(task.text) ? "pipeline" : undefined;
 }
 
 /** `LlmClient` for `LlmClient(...)`, `OpenAI` for `openai.OpenAI(...)`; undefined for a call that is not a class. */

@@ -110,9 +110,15 @@ function placeNew(
     return { at: after ? lineAfter(text, after.endIndex) : 0, text: `${statement}\n` };
   }
   if (standardLibrary) {
+    const isStandard = (s: PythonNode) => STANDARD_LIBRARY.has(moduleOf(s).split(".")[0]!);
     const first = code[0]!;
-    const sameGroup = STANDARD_LIBRARY.has(moduleOf(first).split(".")[0]!);
-    return { at: lineStartOf(text, first.startIndex), text: `${statement}\n${sameGroup ? "" : "\n"}` };
+    if (!isStandard(first)) return { at: lineStartOf(text, first.startIndex), text: `${statement}\n\n` };
+    // In its alphabetical place in the group, so that two additions (asyncio, typing) keep isort's order.
+    const end = code.findIndex((s) => !isStandard(s));
+    const group = end === -1 ? code : code.slice(0, end);
+    const next = group.find((s) => moduleOf(s) > module);
+    if (next) return { at: lineStartOf(text, next.startIndex), text: `${statement}\n` };
+    return { at: lineAfter(text, group.at(-1)!.endIndex), text: `${statement}\n` };
   }
   const top = module.replace(/^\.+/, "").split(".")[0];
   const sameTop = code.filter((s) => moduleOf(s).split(".")[0] === top);

@@ -1,0 +1,97 @@
+import type { PythonLlmCall } from "./find-llm-calls.js";
+import { fromImport, importedNames } from "./imports.js";
+import { children, descendants, enclosingFunction, isAsyncFunction, type PythonNode, type PythonSourceFile } from "./parse.js";
+
+/** HTTP libraries whose module-level `post` blocks the calling thread. */
+const HTTP_MODULES = ["requests", "httpx"];
+/** Their sync clients, as a module holds one: `http = httpx.Client(...)`, `session = requests.Session()`. */
+const SYNC_CLIENTS = new Set(["httpx.Client", "requests.Session", "requests.session"]);
+/** Paths of LLM APIs: OpenAI-compatible, Anthropic, Ollama's native API and its default port. */
+const LLM_PATH = /chat\/completions|\/v1\/(completions|responses|messages)\b|\/api\/(generate|chat)\b|:11434\b/;
+/** A name in the URL expression that says where it goes: `OLLAMA_URL`, `settings.openai_base_url`, `LLM_HOST`. */
+const LLM_NAME = /(^|[^a-z])(openai|ollama|llm|anthropic)/i;
+/**
+ * Payload keys only a model request has. `model` alone is not enough: analytics events often
+ * carry the model name (`{"event": "chat", "model": MODEL}`) and must stay untouched.
+ */
+const LLM_PAYLOAD_KEYS = new Set(["messages", "prompt"]);
+
+/**
+ * Blocking HTTP requests to an LLM API inside an `async def`: `requests.post(...)`, `httpx.post(...)`
+ * or `.post(...)` on a sync client held at module level, where the URL or the JSON payload says
+ * it is a model call. Each holds the event loop for the whole upstream call, like a wrapper call.
+ * Sync functions are left out: FastAPI runs a sync route in its thread pool, and a sync helper
+ * is a wrapper whose own callers are what block.
+ */
+export function findLlmHttpCalls(files: readonly PythonSourceFile[]): PythonLlmCall[] {
+  const calls: PythonLlmCall[] = [];
+  for (const file of files) {
+    const posts = postFunctions(file);
+    if (posts.size === 0) continue;
+    for (const call of descendants(file.root, "call")) {
+      const callee = call.childForFieldName("function")?.text ?? "";
+      if (!posts.has(callee) || call.parent?.type === "await") continue;
+      const fn = enclosingFunction(call);
+      if (!fn || !isAsyncFunction(fn) || !isLlmRequest(call, fn)) continue;
+      calls.push({ file, call, callee, method: "post", kind: "http", awaited: false });
+    }
+  }
+  return calls;
+}
+
+/** The callees that send a blocking POST in this module: `requests.post`, `httpx.post`, `http.post` for a module-level client. */
+function postFunctions(file: PythonSourceFile): Set<string> {
+  const posts = new Set<string>();
+  const imported = new Set<string>();
+  for (const module of HTTP_MODULES) {
+    const fromStatement = fromImport(file, module);
+    for (const name of fromStatement ? importedNames(fromStatement) : []) imported.add(`${module}.${name}`);
+    for (const statement of children(file.root).filter((s) => s.type === "import_statement")) {
+      for (const name of children(statement)) {
+        if (name.text === module) posts.add(`${module}.post`);
+        if (name.type === "aliased_import" && name.childForFieldName("name")?.text === module) posts.add(`${name.childForFieldName("alias")!.text}.post`);
+      }
+    }
+    if (imported.has(`${module}.post`)) posts.add("post");
+  }
+  for (const statement of children(file.root)) {
+    const assignment = statement.type === "expression_statement" ? children(statement)[0] : undefined;
+    const target = assignment?.type === "assignment" ? assignment.childForFieldName("left") : undefined;
+    const value = assignment?.childForFieldName("right");
+    if (target?.type !== "identifier" || value?.type !== "call") continue;
+    const constructor = value.childForFieldName("function")!.text;
+    const qualified = HTTP_MODULES.map((m) => `${m}.${constructor}`).find((q) => imported.has(q)) ?? constructor;
+    if (SYNC_CLIENTS.has(qualified)) posts.add(`${target.text}.post`);
+  }
+  return posts;
+}
+
+function isLlmRequest(call: PythonNode, fn: PythonNode): boolean {
+  const args = children(call.childForFieldName("arguments")!);
+  const keyword = (name: string) => args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
+  const url = resolved(keyword("url") ?? args.find((a) => a.type !== "keyword_argument" && a.type !== "comment"), fn);
+  if (url && (LLM_PATH.test(url.text) || [url, ...descendants(url, "identifier")].some((id) => id.type === "identifier" && LLM_NAME.test(id.text)))) {
+    return true;
+  }
+  const payload = resolved(keyword("json"), fn);
+  return payload?.type === "dictionary" && dictKeys(payload).some((key) => LLM_PAYLOAD_KEYS.has(key));
+}
+
+/** A local name's value as last assigned in the function (`url = f"{OLLAMA_URL}/api/chat"`), else the expression itself. */
+function resolved(expression: PythonNode | null | undefined, fn: PythonNode): PythonNode | undefined {
+  if (!expression) return undefined;
+  if (expression.type !== "identifier") return expression;
+  const assigned = descendants(fn, "assignment")
+    .filter((a) => a.childForFieldName("left")?.text === expression.text && a.startIndex < expression.startIndex)
+    .at(-1);
+  return assigned?.childForFieldName("right") ?? expression;
+}
+
+/** The string keys of a dict literal, unquoted. */
+function dictKeys(dict: PythonNode): string[] {
+  return children(dict)
+    .filter((pair) => pair.type === "pair")
+    .map((pair) => pair.childForFieldName("key"))
+    .filter((key) => key?.type === "string")
+    .map((key) => key!.text.replace(/^[rbu]*(["'])(.*)\1$/is, "$2"));
+}
