@@ -303,10 +303,19 @@ export function useNewLlmPath(context?: { key?: unknown }): boolean {
     current !== undefined &&
     !envFlag("DISABLE_POOL") &&
     !envFlag("FORCE_LEGACY_LLM") &&
-    isInCanary(context?.key, envNumber("LLM_CANARY_PERCENT") ?? current.settings.canaryPercent);
+    inCanary(context?.key, envNumber("LLM_CANARY_PERCENT") ?? current.settings.canaryPercent);
   if (useNew) paths.new++;
   else paths.legacy++;
   return useNew;
+}
+
+/**
+ * A call with no user key (a service function far from the request) is drawn at random, so the
+ * canary still holds its share of calls; one shared bucket would put all of them on one side.
+ */
+function inCanary(key: unknown, percent: number): boolean {
+  const keyless = key === undefined || key === null || key === "";
+  return keyless ? Math.random() * 100 < percent : isInCanary(key, percent);
 }
 
 /**

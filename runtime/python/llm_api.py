@@ -898,6 +898,14 @@ def _path_counts():
         return dict(_paths)
 
 
+def _in_canary(key, percent):
+    # A call with no user key is drawn at random, so the canary still holds its share of calls;
+    # one shared bucket would put all of them on one side.
+    if key is None or key == "":
+        return random.random() * 100 < percent
+    return is_in_canary(key, percent)
+
+
 def use_new_llm_path(key=None):
     """Which path this call takes, read from the environment on every call: False (legacy)
     when no client was created, DISABLE_POOL or FORCE_LEGACY_LLM is set, or the key is
@@ -907,7 +915,7 @@ def use_new_llm_path(key=None):
         client is not None
         and not _flag("DISABLE_POOL")
         and not _flag("FORCE_LEGACY_LLM")
-        and is_in_canary(key, client.canary_percent)
+        and _in_canary(key, client.canary_percent)
     )
     with _paths_lock:
         _paths["new" if use_new else "legacy"] += 1

@@ -147,6 +147,15 @@ describe("the canary", () => {
     expect(at10.every((key) => at50.has(key))).toBe(true);
   });
 
+  it("draws calls with no user key at random, so the canary still holds its share", () => {
+    getAsyncLlmClient({ poolSize: 2 });
+    process.env.LLM_CANARY_PERCENT = "30";
+    const chosen = Array.from({ length: 10_000 }, () => useNewLlmPath({})).filter(Boolean).length;
+    expect(Math.abs(chosen / 100 - 30)).toBeLessThanOrEqual(2);
+    process.env.LLM_CANARY_PERCENT = "0";
+    expect(Array.from({ length: 100 }, () => useNewLlmPath({ key: "" })).some(Boolean)).toBe(false);
+  });
+
   it("gives each user one stable answer through useNewLlmPath", () => {
     getAsyncLlmClient({ poolSize: 2 });
     process.env.LLM_CANARY_PERCENT = "30";

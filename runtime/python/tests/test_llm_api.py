@@ -399,6 +399,13 @@ class FlagsAndCanaryTest(RuntimeTestCase):
                 self.assertIs(llm_api.use_new_llm_path(key="u1"), expected)
         self.assertEqual(llm_api.get_metrics()["paths"], {"new": 4, "legacy": 4})
 
+    def test_calls_with_no_user_key_are_drawn_at_random_so_the_canary_holds_its_share(self):
+        llm_api.get_async_llm_client(pool_size=2, canary_percent=30)
+        chosen = sum(llm_api.use_new_llm_path(key=None) for _ in range(10_000))
+        self.assertAlmostEqual(chosen / 100, 30, delta=2)
+        os.environ["LLM_CANARY_PERCENT"] = "0"
+        self.assertFalse(any(llm_api.use_new_llm_path(key="") for _ in range(100)))
+
     def test_canary_percent_given_in_code_picks_the_same_users(self):
         llm_api.get_async_llm_client(pool_size=2, canary_percent=30)
         keys = [f"user-{i}" for i in range(500)]
