@@ -81,6 +81,7 @@ function nextSteps(status: ReturnType<typeof reportStatus>, dir: string, depende
         ...(dependenciesAdded ? ["install the runtime's dependencies (openai, prom-client): npm install"] : []),
         "run your tests",
         `to undo this run: llm-migrate rollback ${dir}`,
+        "to keep it: delete .llm-migrate/ (the backups; leave it out of your commits)",
       ];
     case "scan":
       return [`see the diff: llm-migrate apply ${dir} --dry-run`, `write it: llm-migrate apply ${dir}`];
