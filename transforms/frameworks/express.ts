@@ -9,7 +9,7 @@ import {
 } from "ts-morph";
 import { requiredModule } from "../../src/languages/typescript/source-style.js";
 import type { FrameworkAdapter, RouteHandler, RouteRegistration } from "./adapter.js";
-import { functionOf, HTTP_METHODS, METRICS_PATH, parameterName, statementOf } from "./shared.js";
+import { functionOf, HTTP_METHODS, METRICS_PATH, parameterName, statementOf, routesIn } from "./shared.js";
 
 
 export const express: FrameworkAdapter = {
@@ -21,13 +21,8 @@ export const express: FrameworkAdapter = {
   },
 
   findRoutes(file) {
-    const routes: RouteRegistration[] = [];
     const lenient = importsExpress(file);
-    for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
-      const route = asRoute(call, lenient);
-      if (route) routes.push(route);
-    }
-    return routes;
+    return routesIn(file, (call) => asRoute(call, lenient));
   },
 
   clientAddress(handler) {

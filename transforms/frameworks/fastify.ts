@@ -1,4 +1,4 @@
-import { Node, SyntaxKind, type CallExpression, type ObjectLiteralExpression } from "ts-morph";
+import { Node, type CallExpression, type ObjectLiteralExpression } from "ts-morph";
 import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
 import {
   constructs,
@@ -13,6 +13,7 @@ import {
   semicolon,
   servesMetricsPath,
   statementOf,
+  routesIn,
 } from "./shared.js";
 
 const MODULES = ["fastify"];
@@ -30,12 +31,7 @@ export const fastify: FrameworkAdapter = {
   },
 
   findRoutes(file) {
-    const routes: RouteRegistration[] = [];
-    for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
-      const route = methodRoute(call, isAppOrPlugin) ?? shorthandRoute(call);
-      if (route) routes.push(route);
-    }
-    return routes;
+    return routesIn(file, (call) => methodRoute(call, isAppOrPlugin) ?? shorthandRoute(call));
   },
 
   clientAddress(handler) {

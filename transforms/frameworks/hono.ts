@@ -1,5 +1,5 @@
 import { Node, SyntaxKind } from "ts-morph";
-import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
+import type { FrameworkAdapter } from "./adapter.js";
 import {
   constructs,
   findVariable,
@@ -11,6 +11,7 @@ import {
   parameterName,
   semicolon,
   servesMetricsPath,
+  routesIn,
 } from "./shared.js";
 
 const MODULES = ["hono"];
@@ -26,12 +27,7 @@ export const hono: FrameworkAdapter = {
   },
 
   findRoutes(file) {
-    const routes: RouteRegistration[] = [];
-    for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
-      const route = methodRoute(call, isApp);
-      if (route) routes.push(route);
-    }
-    return routes;
+    return routesIn(file, (call) => methodRoute(call, isApp));
   },
 
   clientAddress(handler) {

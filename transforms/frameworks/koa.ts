@@ -1,4 +1,4 @@
-import { Node, SyntaxKind, type CallExpression } from "ts-morph";
+import { Node, type CallExpression } from "ts-morph";
 import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
 import {
   constructs,
@@ -13,6 +13,7 @@ import {
   semicolon,
   servesMetricsPath,
   statementOf,
+  routesIn,
 } from "./shared.js";
 
 const MODULES = ["koa", "@koa/router", "koa-router"];
@@ -28,12 +29,7 @@ export const koa: FrameworkAdapter = {
   },
 
   findRoutes(file) {
-    const routes: RouteRegistration[] = [];
-    for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
-      const route = methodRoute(call, (receiver) => made(receiver, ROUTER)) ?? middleware(call);
-      if (route) routes.push(route);
-    }
-    return routes;
+    return routesIn(file, (call) => methodRoute(call, (receiver) => made(receiver, ROUTER)) ?? middleware(call));
   },
 
   clientAddress(handler) {

@@ -132,3 +132,8 @@ export function constructs(node: Node | undefined, names: RegExp): boolean {
 export function semicolon(semicolons: boolean): string {
   return semicolons ? ";" : "";
 }
+
+/** Every route a file registers, as `routeOf` reads each call expression in it. */
+export function routesIn(file: SourceFile, routeOf: (call: CallExpression) => RouteRegistration | undefined): RouteRegistration[] {
+  return file.getDescendantsOfKind(SyntaxKind.CallExpression).flatMap((call) => routeOf(call) ?? []);
+}

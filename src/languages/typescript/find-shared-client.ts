@@ -6,7 +6,6 @@ import {
   type NewExpression,
   type ParameterDeclaration,
   type StringLiteral,
-  type Project,
   type SourceFile,
   type VariableDeclaration,
 } from "ts-morph";
