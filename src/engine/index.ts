@@ -1,4 +1,5 @@
 export { applyPlan, type ApplyOptions } from "./apply.js";
+export { toRelative } from "./discover.js";
 export { BadInputError, MigrateError, RefusedError, WriteFailedError } from "./errors.js";
 export { toolPackage } from "./package-root.js";
 export { planMigration, type MigrateFunction, type MigrationPlan, type PlanOptions, type PlanStatus, type PlannedChange } from "./plan.js";

@@ -1,16 +1,15 @@
 /**
  * Which route of the server calls the model: the handler around each call site the migration
- * reports. TypeScript through the engine and the framework adapters; Python through the
- * interpreter's own `ast` module (the server needs that interpreter anyway).
+ * reports, found by the same framework adapters the transforms use, in the files the scan loaded.
  */
-import { execFile } from "node:child_process";
-import { relative } from "node:path";
-import { promisify } from "node:util";
 import { Node, type SourceFile } from "ts-morph";
 import { migrateTypeScriptProject } from "../../transforms/index.js";
 import { detectFramework, type RouteRegistration } from "../../transforms/frameworks/index.js";
+import { fastapi } from "../../transforms/frameworks/fastapi.js";
+import { migratePythonProject } from "../../transforms/python/index.js";
+import type { PythonSourceFile } from "../languages/python/parse.js";
 import type { CallSiteReport } from "../../transforms/types.js";
-import { planMigration } from "../engine/index.js";
+import { planMigration, toRelative } from "../engine/index.js";
 
 export interface Route {
   method: string;
@@ -61,7 +60,7 @@ function handlerSpans(rootDir: string, files: SourceFile[]): HandlerSpan[] {
       const method = registration.method === "all" ? "POST" : registration.method === "del" ? "DELETE" : registration.method.toUpperCase();
       for (const handler of registration.handlers) {
         spans.push({
-          file: relative(rootDir, file.getFilePath()).split("\\").join("/"),
+          file: toRelative(rootDir, file.getFilePath()),
           startLine: handler.fn.getStartLineNumber(),
           endLine: handler.fn.getEndLineNumber(),
           route: { method, path },
@@ -111,46 +110,6 @@ function modelRoutes(callSites: CallSiteReport[], spans: HandlerSpan[]): ModelRo
   };
 }
 
-// Finds `app = FastAPI(...)` and every route function (`@app.post("/chat")`, `@router.get(...)`)
-// with its lines and whether it calls `use_new_llm_path`.
-const PYTHON_FINDER = String.raw`
-import ast, json, os, sys
-root = sys.argv[1]
-methods = {"get", "post", "put", "patch", "delete"}
-skip = {"node_modules", "venv", "__pycache__", "site-packages"}
-apps, routes = [], []
-for folder, dirs, files in os.walk(root):
-    dirs[:] = sorted(d for d in dirs if d not in skip and not d.startswith("."))
-    for name in sorted(files):
-        if not name.endswith(".py"):
-            continue
-        rel = os.path.relpath(os.path.join(folder, name), root)
-        try:
-            with open(os.path.join(folder, name), encoding="utf-8") as source:
-                tree = ast.parse(source.read(), rel)
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        module = rel[:-3].replace(os.sep, ".")
-        if module.endswith(".__init__"):
-            module = module[: -len(".__init__")]
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                func = node.value.func
-                if getattr(func, "id", getattr(func, "attr", None)) == "FastAPI":
-                    apps += [module + ":" + t.id for t in node.targets if isinstance(t, ast.Name)]
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            called = {getattr(c.func, "attr", getattr(c.func, "id", "")) for c in ast.walk(node) if isinstance(c, ast.Call)}
-            for d in node.decorator_list:
-                if (isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in methods
-                        and d.args and isinstance(d.args[0], ast.Constant) and isinstance(d.args[0].value, str)):
-                    routes.append({"file": rel.replace(os.sep, "/"), "startLine": node.lineno, "endLine": node.end_lineno,
-                                   "route": {"method": d.func.attr.upper(), "path": d.args[0].value},
-                                   "gated": "use_new_llm_path" in called})
-print(json.dumps({"apps": apps, "routes": routes}))
-`;
-
 export const PYTHON = "/usr/bin/python3";
 
 export interface PythonApp extends ModelRoutes {
@@ -158,13 +117,42 @@ export interface PythonApp extends ModelRoutes {
   apps: string[];
 }
 
-export async function findPythonApp(dir: string, python = PYTHON): Promise<PythonApp> {
-  const [{ stdout }, plan] = await Promise.all([
-    promisify(execFile)(python, ["-c", PYTHON_FINDER, dir], { encoding: "utf8" }),
-    planMigration(dir, SCAN_SETTINGS, { format: false }),
-  ]);
-  const found = JSON.parse(stdout) as { apps: string[]; routes: (HandlerSpan & { gated: boolean })[] };
-  const gated = found.routes.filter((span) => span.gated).map((span) => span.route);
-  const fromSites = modelRoutes(plan.outcome.callSites, found.routes);
-  return { apps: found.apps, routes: unique([...fromSites.routes, ...gated]), notGated: fromSites.notGated };
+export async function findPythonApp(dir: string): Promise<PythonApp> {
+  let spans: (HandlerSpan & { gated: boolean })[] = [];
+  let apps: string[] = [];
+  // As for TypeScript: the routes and apps are read from the files the scan loaded, before the
+  // transforms edit them, with the same FastAPI adapter the transforms use.
+  const plan = await planMigration(dir, SCAN_SETTINGS, {
+    format: false,
+    migrate: (input) => {
+      const files = input.pythonFiles ?? [];
+      apps = fastapi.findApps(files).map(({ file, name }) => `${pythonModule(input.rootDir, file)}:${name}`);
+      spans = files.flatMap((file) => pythonRouteSpans(input.rootDir, file));
+      return migratePythonProject(input);
+    },
+  });
+  const gated = spans.filter((span) => span.gated).map((span) => span.route);
+  const fromSites = modelRoutes(plan.outcome.callSites, spans);
+  return { apps, routes: unique([...fromSites.routes, ...gated]), notGated: fromSites.notGated };
+}
+
+const PYTHON_ROUTE_METHODS = new Set(["get", "post", "put", "patch", "delete"]);
+
+function pythonRouteSpans(rootDir: string, file: PythonSourceFile): (HandlerSpan & { gated: boolean })[] {
+  return fastapi
+    .findRoutes(file)
+    .filter((route) => route.path !== undefined && PYTHON_ROUTE_METHODS.has(route.method))
+    .map(({ fn, method, path }) => ({
+      file: toRelative(rootDir, file.getFilePath()),
+      startLine: fn.startPosition.row + 1,
+      endLine: fn.endPosition.row + 1,
+      route: { method: method.toUpperCase(), path: path! },
+      gated: fn.text.includes("use_new_llm_path("),
+    }));
+}
+
+/** `app/main.py` → `app.main`, `app/__init__.py` → `app`: what uvicorn imports. */
+function pythonModule(rootDir: string, file: PythonSourceFile): string {
+  const module = toRelative(rootDir, file.getFilePath()).replace(/\.py$/, "").split("/").join(".");
+  return module.endsWith(".__init__") ? module.slice(0, -".__init__".length) : module;
 }

@@ -29,16 +29,22 @@ export const fastapi = {
   },
 
   findApp(files: readonly PythonSourceFile[]): FastApiApp | undefined {
+    return fastapi.findApps(files)[0];
+  },
+
+  /** Every module-level `name = FastAPI(...)`, in file order. */
+  findApps(files: readonly PythonSourceFile[]): FastApiApp[] {
+    const apps: FastApiApp[] = [];
     for (const file of files) {
       for (const statement of children(file.root)) {
         const assignment = statement.type === "expression_statement" ? children(statement)[0] : undefined;
         const value = assignment?.type === "assignment" ? assignment.childForFieldName("right") : undefined;
         const target = assignment?.childForFieldName("left");
         const fn = value?.type === "call" ? value.childForFieldName("function")?.text : undefined;
-        if (target?.type === "identifier" && (fn === "FastAPI" || fn === "fastapi.FastAPI")) return { file, name: target.text, statement };
+        if (target?.type === "identifier" && (fn === "FastAPI" || fn === "fastapi.FastAPI")) apps.push({ file, name: target.text, statement });
       }
     }
-    return undefined;
+    return apps;
   },
 
   findRoutes(file: PythonSourceFile): FastApiRoute[] {
