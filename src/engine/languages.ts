@@ -5,6 +5,9 @@ import { migrateTypeScriptProject } from "../../transforms/index.js";
 import { isPythonWebApp, migratePythonProject } from "../../transforms/python/index.js";
 import type { MigrationOutcome } from "../../transforms/types.js";
 import { toRelative } from "./discover.js";
+import { BadInputError } from "./errors.js";
+import type { EngineFindingCode } from "./findings.js";
+import { addDependencies } from "./package-json.js";
 
 export { isPythonFile } from "./discover.js";
 
@@ -28,12 +31,38 @@ export function runtimeDocumentation(outcome: MigrationOutcome, runtimeDir: stri
   return join(runtimeDir, outcome.runtimeFlavour === "python" ? "llm_api.py" : "README.md");
 }
 
-export const PYTHON_REQUIREMENTS = "requirements.txt";
+/** Where the vendored runtime's own dependencies are declared, for one runtime flavour. */
+export interface DependencyFile {
+  name: string;
+  /** The file with the runtime's dependencies added; undefined when nothing is to add. */
+  add(text: string, path: string): string | undefined;
+  /** Said when the file is missing. */
+  missing: EngineFindingCode;
+  /** Said when the file was changed, if that needs saying. */
+  added?: EngineFindingCode;
+}
 
-/** The requirements.txt nearest to the vendored module, up to the root. */
-export async function nearestRequirements(rootDir: string, fromDir: string): Promise<string | undefined> {
+export function dependencyFileFor(flavour: MigrationOutcome["runtimeFlavour"], nodeDependencies: Record<string, string>): DependencyFile {
+  if (flavour === "python") {
+    return { name: "requirements.txt", add: addPythonRequirement, missing: "no-requirements-txt", added: "python-requirement-added" };
+  }
+  return {
+    name: "package.json",
+    add(text, path) {
+      try {
+        return addDependencies(text, nodeDependencies);
+      } catch (error) {
+        throw new BadInputError(path, `not valid JSON: ${(error as Error).message}`);
+      }
+    },
+    missing: "no-package-json",
+  };
+}
+
+/** The file called `name` nearest to `fromDir`, walking up to the root. */
+export async function nearestFile(rootDir: string, fromDir: string, name: string): Promise<string | undefined> {
   for (let dir = fromDir; ; dir = dirname(dir)) {
-    if (await lstat(join(dir, PYTHON_REQUIREMENTS)).catch(() => undefined)) return toRelative(rootDir, join(dir, PYTHON_REQUIREMENTS));
+    if (await lstat(join(dir, name)).catch(() => undefined)) return toRelative(rootDir, join(dir, name));
     if (dir === rootDir || dirname(dir) === dir) return undefined;
   }
 }

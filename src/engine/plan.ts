@@ -6,9 +6,8 @@ import { SETTINGS_FILES, appendLlmSettings } from "./env-example.js";
 import { BadInputError } from "./errors.js";
 import { engineFinding } from "./findings.js";
 import { formatLikeTheProject } from "./format.js";
-import { addPythonRequirement, migrationFor, nearestRequirements, runtimeDocumentation } from "./languages.js";
+import { dependencyFileFor, migrationFor, nearestFile, runtimeDocumentation } from "./languages.js";
 import { loadTarget, type LoadedFile } from "./load.js";
-import { addDependencies } from "./package-json.js";
 import { toolPackage } from "./package-root.js";
 import { decodeText, encodeText } from "./text.js";
 import { runtimeFiles } from "./vendor-runtime.js";
@@ -135,21 +134,15 @@ async function runtimeSupportChanges(
   for (const file of await runtimeFiles(outcome.runtimeFlavour ?? "ts")) {
     changes.push(await createOrUpdate(rootDir, toRelative(rootDir, join(runtimeDir, file.name)), file.contents));
   }
-  const python = outcome.runtimeFlavour === "python";
-  const packageJson = python ? undefined : await nearestPackageJson(rootDir, runtimeDir);
-  if (packageJson) {
-    const change = await editTextFile(rootDir, packageJson, (text) => {
-      try {
-        return addDependencies(text, dependencyRanges());
-      } catch (error) {
-        throw new BadInputError(packageJson, `not valid JSON: ${(error as Error).message}`);
-      }
-    });
+  const dependencies = dependencyFileFor(outcome.runtimeFlavour, dependencyRanges());
+  const dependencyFile = await nearestFile(rootDir, runtimeDir, dependencies.name);
+  if (dependencyFile) {
+    const change = await editTextFile(rootDir, dependencyFile, (text) => dependencies.add(text, dependencyFile));
     if (change) changes.push(change);
-  } else if (!python) {
-    findings.push(engineFinding("no-package-json"));
+    if (change && dependencies.added) findings.push(engineFinding(dependencies.added, dependencyFile));
+  } else {
+    findings.push(engineFinding(dependencies.missing));
   }
-  if (python) changes.push(...(await pythonRequirementChanges(rootDir, runtimeDir, findings)));
   const readme = toRelative(rootDir, runtimeDocumentation(outcome, runtimeDir));
   let settingsFile: string = SETTINGS_FILES[0];
   for (const name of SETTINGS_FILES) {
@@ -163,28 +156,9 @@ async function runtimeSupportChanges(
   return changes;
 }
 
-/** httpx in requirements.txt when the app has neither it nor openai (the vendored llm_api.py needs one). */
-async function pythonRequirementChanges(rootDir: string, runtimeDir: string, findings: Finding[]): Promise<PlannedChange[]> {
-  const requirements = await nearestRequirements(rootDir, runtimeDir);
-  if (!requirements) {
-    findings.push(engineFinding("no-requirements-txt"));
-    return [];
-  }
-  const change = await editTextFile(rootDir, requirements, addPythonRequirement);
-  if (change) findings.push(engineFinding("python-requirement-added", requirements));
-  return change ? [change] : [];
-}
-
 function dependencyRanges(): Record<string, string> {
   const own = toolPackage().dependencies;
   return Object.fromEntries(RUNTIME_DEPENDENCIES.map((name) => [name, own[name] ?? "*"]));
-}
-
-async function nearestPackageJson(rootDir: string, fromDir: string): Promise<string | undefined> {
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    if (await lstat(join(dir, "package.json")).catch(() => undefined)) return toRelative(rootDir, join(dir, "package.json"));
-    if (dir === rootDir || dirname(dir) === dir) return undefined;
-  }
 }
 
 /** A regular file the run may overwrite: never a symlink (the write would replace the link). */
