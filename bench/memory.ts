@@ -3,15 +3,9 @@
 // its own process, so the stub's heap is not ours), then as bare gated calls, then as calls that
 // fail (upstream 500, no retries) — with the heap measured after a forced GC before and after.
 // A leak of even 100 bytes per call would show as ~5 MB. The last line is the summary to grep.
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import OpenAI from "openai";
-import { getAsyncLlmClient, resetAsyncLlmClientForTests, type AsyncLlmClient } from "../runtime/index.js";
-
-setFlagsFromString("--expose-gc");
-const collectGarbage = runInNewContext("gc") as () => void;
+import { resetAsyncLlmClientForTests, type AsyncLlmClient } from "../runtime/index.js";
+import { collectGarbage, freshClient, startStubProcess } from "./support.js";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50_000);
 const WARM_UP = 2_000;
@@ -22,21 +16,6 @@ function heapMiB(): number {
   collectGarbage();
   collectGarbage();
   return process.memoryUsage().heapUsed / 1024 / 1024;
-}
-
-async function startStubProcess(): Promise<{ url: string; child: ChildProcess }> {
-  const cli = fileURLToPath(new URL("../src/stub/cli.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const ready = /listening on (\S+)/.exec(output);
-      if (ready) resolve(ready[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`stub exited with ${code}`)));
-  });
-  return { url, child };
 }
 
 async function inARow(calls: number, call: (i: number) => Promise<unknown>): Promise<void> {
@@ -67,11 +46,6 @@ async function measure(key: string, name: string, client: AsyncLlmClient, call: 
   const metrics = client.getMetrics();
   if (metrics.inFlight !== 0 || metrics.queued !== 0) throw new Error(`${name}: the gate is not empty after the run`);
   return { key, name, beforeMiB, afterMiB, seconds, calls: CALLS };
-}
-
-function freshClient(options: Parameters<typeof getAsyncLlmClient>[0]): AsyncLlmClient {
-  resetAsyncLlmClientForTests();
-  return getAsyncLlmClient(options);
 }
 
 const stub = await startStubProcess();

@@ -4,15 +4,9 @@
 //     throughput against Little's-law limit min(users, pool) / latency, latency, success rate.
 // The last line is the summary CI and humans grep for.
 import pLimit from "p-limit";
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-import { getAsyncLlmClient, resetAsyncLlmClientForTests, type AsyncLlmClient } from "../runtime/index.js";
+import { resetAsyncLlmClientForTests } from "../runtime/index.js";
 import type { OpenAiStubStats } from "../src/stub/openai-stub.js";
-
-setFlagsFromString("--expose-gc");
-const collectGarbage = runInNewContext("gc") as () => void;
+import { collectGarbage, freshClient as freshClientWith, startStubProcess } from "./support.js";
 
 const noop = async () => 1;
 
@@ -35,9 +29,9 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function freshClient(poolSize: number): AsyncLlmClient {
-  resetAsyncLlmClientForTests();
-  return getAsyncLlmClient({ poolSize, maxQueue: 1_000_000, timeoutMs: 600_000 });
+/** Room for every queued call of the overhead runs, and no deadline to hit. */
+function freshClient(poolSize: number) {
+  return freshClientWith({ poolSize, maxQueue: 1_000_000, timeoutMs: 600_000 });
 }
 
 async function gateOverhead() {
@@ -83,22 +77,6 @@ async function heapPerQueuedCall(): Promise<number> {
   unblock();
   await Promise.all([blocker, ...queued]);
   return (after - before) / waiting / 1024;
-}
-
-/** The stub in its own process, as a real upstream would be, so its CPU is not the client's. */
-async function startStubProcess(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const cli = fileURLToPath(new URL("../src/stub/cli.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const ready = /listening on (\S+)/.exec(output);
-      if (ready) resolve(ready[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`stub exited with ${code}`)));
-  });
-  return { url, child };
 }
 
 async function underLoad() {
