@@ -1,10 +1,10 @@
 // Helpers for end-to-end tests: copy a bundled server, run the CLI, start servers on loopback.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../src/verify/processes.js";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const cli = join(repoRoot, "bin", "llm-migrate.js");
@@ -41,17 +41,6 @@ export function snapshotTree(dir: string): Map<string, Buffer> {
   };
   walk(dir);
   return files;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => done(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 export interface RunningServer {

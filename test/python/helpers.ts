@@ -1,38 +1,19 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { Project } from "ts-morph";
 import { loadPythonParser, PythonSourceFile } from "../../src/languages/python/parse.js";
 import { migratePythonProject } from "../../transforms/python/index.js";
-import type { MigrationOutcome, MigrationSettings } from "../../transforms/types.js";
+import type { MigrationOutcome } from "../../transforms/types.js";
+import { DEFAULT_SETTINGS, listFiles, REPO, ROOT } from "../transforms/helpers.js";
 
-export const REPO = join(import.meta.dirname, "../..");
-export const PYTHON_FIXTURES = join(REPO, "fixtures", "python");
-/** Where the target lives for the in-memory run. */
-export const ROOT = "/target";
-export const DEFAULT_SETTINGS: MigrationSettings = { poolSize: 10, canaryPercent: 100 };
+// The fixture layout and its file helpers are the TypeScript fixtures' own.
+export { DEFAULT_SETTINGS, expectedTree, listFiles, readTree, REPO, ROOT, writeOutputs } from "../transforms/helpers.js";
+
 // Debian's interpreter sees python3-fastapi, python3-uvicorn and python3-httpx; a pyenv python3 on PATH may not.
 export const PYTHON = "/usr/bin/python3";
-
-export function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split("\\").join("/"))
-    .sort();
-}
-
-export function readTree(dir: string): Map<string, string> {
-  return new Map(listFiles(dir).map((path) => [path, readFileSync(join(dir, path), "utf8")]));
-}
-
-/** The expected tree: input, with each file that has an output/ twin replaced by it. */
-export function expectedTree(caseDir: string): Map<string, string> {
-  const tree = readTree(join(caseDir, "input"));
-  for (const [path, text] of readTree(join(caseDir, "output"))) tree.set(path, text);
-  return tree;
-}
+export const PYTHON_FIXTURES = join(REPO, "fixtures", "python");
 
 export interface PythonRun {
   outcome: MigrationOutcome;
@@ -47,19 +28,6 @@ export async function migratePythonTree(tree: Map<string, string>, only?: readon
   const project = new Project({ useInMemoryFileSystem: true });
   const outcome = migratePythonProject({ project, pythonFiles, rootDir: ROOT, settings, only });
   return { outcome, sources: new Map(pythonFiles.map((f) => [f.getFilePath().slice(ROOT.length + 1), f.getFullText()])) };
-}
-
-/** UPDATE_FIXTURES=1: writes each changed module to output/ and drops twins of unchanged ones. */
-export function writeOutputs(caseDir: string, input: Map<string, string>, sources: Map<string, string>): void {
-  for (const [path, text] of sources) {
-    const target = join(caseDir, "output", path);
-    if (input.get(path) === text) {
-      rmSync(target, { force: true });
-      continue;
-    }
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, text);
-  }
 }
 
 /** Byte-compiles every module of the tree, plus the vendored llm_api.py, with Debian's Python; returns its complaints. */
