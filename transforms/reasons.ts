@@ -106,11 +106,6 @@ export const reasons = {
     message: "LLM call under a threading.Lock (a thread-unsafe local model): the lock stays, and serialises these calls",
     fix: "move the with-block into a def and call it with await get_async_llm_client().run_sync(fn, ...)",
   },
-  PY_EXTRA_ARGUMENTS: {
-    scope: "call-site",
-    message: "the wrapper call passes more than the messages, which generate_response_async would drop",
-    fix: "gate it by hand with await get_async_llm_client().run_sync(llm_client.method, ...)",
-  },
   PY_STREAMING: {
     scope: "call-site",
     message: "streaming request: a pool slot would be released before the stream ends",

@@ -2,7 +2,8 @@
 
 Vendored by llm-migrate next to the migrated app; the Python twin of the TypeScript runtime
 (same settings, flags, error codes, metrics keys, Prometheus names and canary buckets).
-Standard library and httpx only; it uses ``openai.AsyncOpenAI`` when openai is importable.
+Standard library only for what migrated code calls (run, run_sync); generate_response_async
+uses ``openai.AsyncOpenAI`` when openai is importable, else httpx, imported on first use.
 See README.md in this folder.
 """
 
@@ -17,8 +18,6 @@ import os
 import random
 import threading
 import time
-
-import httpx
 
 try:
     import openai
@@ -231,11 +230,12 @@ def _is_insufficient_quota(exc):
 
 
 def _is_connection_error(exc):
-    if isinstance(exc, (httpx.TransportError, ConnectionError, TimeoutError)):
+    if isinstance(exc, (ConnectionError, TimeoutError)):
         return True
     names = {cls.__name__ for cls in type(exc).__mro__}
-    # openai's APIConnectionError (and APITimeoutError), requests' ConnectionError, urllib's URLError
-    return bool(names & {"APIConnectionError", "ConnectionError", "URLError"})
+    # httpx's TransportError, openai's APIConnectionError (and APITimeoutError), requests'
+    # ConnectionError, urllib's URLError: by name, so that none of them has to be installed
+    return bool(names & {"TransportError", "APIConnectionError", "ConnectionError", "URLError"})
 
 
 def _classify(exc):
@@ -754,6 +754,8 @@ class AsyncLlmClient:
                 return await self._upstream.chat.completions.create(model=model, messages=chat_messages)
             return await self._upstream.responses.create(model=model, input=messages)
         if self._upstream is None:
+            import httpx  # only here: migrated call sites run the app's own callables and need no HTTP client
+
             headers = {"authorization": f"Bearer {os.environ['OPENAI_API_KEY']}"} if os.environ.get("OPENAI_API_KEY") else {}
             self._upstream = httpx.AsyncClient(
                 base_url=os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL,

@@ -10,8 +10,6 @@ export const ENGINE_FINDING_CODES = {
   "tsconfig-unreadable": "tsconfig.json could not be read; default compiler options used",
   "no-package-json": "no package.json found: add openai and prom-client to the server's dependencies",
   "not-formatted": "Prettier failed on the migrated text; left as the migration wrote it",
-  "no-requirements-txt": "no requirements.txt found: the vendored llm_api.py needs httpx (or openai) installed",
-  "python-requirement-added": "httpx added: the vendored llm_api.py calls the upstream with it when openai is not installed",
 } as const;
 
 export type EngineFindingCode = keyof typeof ENGINE_FINDING_CODES;

@@ -42,10 +42,9 @@ export interface DependencyFile {
   added?: EngineFindingCode;
 }
 
-export function dependencyFileFor(flavour: MigrationOutcome["runtimeFlavour"], nodeDependencies: Record<string, string>): DependencyFile {
-  if (flavour === "python") {
-    return { name: "requirements.txt", add: addPythonRequirement, missing: "no-requirements-txt", added: "python-requirement-added" };
-  }
+/** undefined for Python: what migrated code calls in llm_api.py needs the standard library alone. */
+export function dependencyFileFor(flavour: MigrationOutcome["runtimeFlavour"], nodeDependencies: Record<string, string>): DependencyFile | undefined {
+  if (flavour === "python") return undefined;
   return {
     name: "package.json",
     add(text, path) {
@@ -65,14 +64,4 @@ export async function nearestFile(rootDir: string, fromDir: string, name: string
     if (await lstat(join(dir, name)).catch(() => undefined)) return toRelative(rootDir, join(dir, name));
     if (dir === rootDir || dirname(dir) === dir) return undefined;
   }
-}
-
-/**
- * llm_api.py calls the upstream with openai's AsyncOpenAI when it is installed, else with httpx:
- * adds `httpx` when the requirements name neither; undefined when nothing is to add.
- */
-export function addPythonRequirement(text: string): string | undefined {
-  const names = text.split(/\r?\n/).map((line) => /^\s*([A-Za-z0-9_.-]+)/.exec(line.replace(/#.*/, ""))?.[1]?.toLowerCase());
-  if (names.includes("httpx") || names.includes("openai")) return undefined;
-  return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}httpx>=0.23\n`;
 }

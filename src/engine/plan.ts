@@ -135,12 +135,12 @@ async function runtimeSupportChanges(
     changes.push(await createOrUpdate(rootDir, toRelative(rootDir, join(runtimeDir, file.name)), file.contents));
   }
   const dependencies = dependencyFileFor(outcome.runtimeFlavour, dependencyRanges());
-  const dependencyFile = await nearestFile(rootDir, runtimeDir, dependencies.name);
-  if (dependencyFile) {
+  const dependencyFile = dependencies && (await nearestFile(rootDir, runtimeDir, dependencies.name));
+  if (dependencies && dependencyFile) {
     const change = await editTextFile(rootDir, dependencyFile, (text) => dependencies.add(text, dependencyFile));
     if (change) changes.push(change);
     if (change && dependencies.added) findings.push(engineFinding(dependencies.added, dependencyFile));
-  } else {
+  } else if (dependencies) {
     findings.push(engineFinding(dependencies.missing));
   }
   const readme = toRelative(rootDir, runtimeDocumentation(outcome, runtimeDir));

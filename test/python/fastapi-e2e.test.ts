@@ -74,7 +74,9 @@ describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
       const upstream = stub.stats();
       expect(upstream.peakInFlight).toBeGreaterThanOrEqual(2);
       expect(upstream.peakInFlight).toBeLessThanOrEqual(3);
-      expect(upstream.byEndpoint["/v1/responses"]).toBe(9);
+      // The wrapper itself runs on the new path: same endpoint, same model as before the migration.
+      expect(upstream.byEndpoint).toEqual({ "/v1/chat/completions": 9 });
+      expect(new Set(upstream.received.map((r) => r.model))).toEqual(new Set(["gpt-4o-mini"]));
 
       const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
       expect(metrics).toMatchObject({ poolSize: 3, inFlight: 0, queued: 0, requestsTotal: 9, errorsTotal: 0, paths: { new: 9, legacy: 0 } });
@@ -97,6 +99,7 @@ describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
       const answers = await Promise.all(nineUsers.slice(0, 3).map((body) => postJson(`${server.url}/chat`, body)));
       expect(answers.map((a) => a.json.reply)).toEqual(["echo: question 0", "echo: question 1", "echo: question 2"]);
       expect(stub.stats().byEndpoint).toEqual({ "/v1/chat/completions": 3 });
+      expect(new Set(stub.stats().received.map((r) => r.model))).toEqual(new Set(["gpt-4o-mini"]));
       const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
       expect(metrics.paths).toEqual({ new: 0, legacy: 3 });
     } finally {

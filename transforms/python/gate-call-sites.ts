@@ -48,8 +48,7 @@ export const gateCallSites: PythonTransform = {
       context.callSites.push({ ...report, state: "rewritten", ...(decision.key === undefined ? {} : { key: decision.key }) });
       const condition = `use_new_llm_path(key=${decision.key ?? "None"})`;
       edits.replace(call.file, decision.replace.startIndex, decision.replace.endIndex, conditional(call, decision.replace, decision.newPath, condition, decision.legacy));
-      const runtime = ["get_async_llm_client", "use_new_llm_path", ...(call.kind === "wrapper" ? ["extract_output_text"] : [])];
-      context.needsImports(call.file, { runtime, asyncio: decision.usesAsyncio });
+      context.needsImports(call.file, { runtime: ["get_async_llm_client", "use_new_llm_path"], asyncio: decision.usesAsyncio });
     }
     edits.apply();
   },
@@ -66,21 +65,9 @@ function decide(call: PythonLlmCall, context: PythonMigrationContext, asyncSdk: 
   const key = findUserKey(fn, context.analyse().files);
   const receiver = call.callee.slice(0, call.callee.length - call.method.length - 1);
   const streams = args.some((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "stream" && a.childForFieldName("value")?.text !== "False");
-  if (call.kind === "http" || call.kind === "model") {
-    // The model or the HTTP request runs as written, in a worker thread: the gate bounds the
-    // threads, and the event loop stays free. A streamed body would be read after the slot is gone.
-    if (streams) return { reason: "PY_STREAMING" };
-    const withArgs = argsText ? `${call.callee}, ${argsText}` : call.callee;
-    return {
-      replace: call.call,
-      newPath: `await get_async_llm_client().run_sync(${withArgs}${key === undefined ? "" : `, key=${key}`})`,
-      legacy: `await asyncio.to_thread(${withArgs})`,
-      key,
-      usesAsyncio: true,
-    };
-  }
+  if (streams) return { reason: "PY_STREAMING" };
+  const withArgs = argsText ? `${call.callee}, ${argsText}` : call.callee;
   if (call.kind === "sdk") {
-    if (streams) return { reason: "PY_STREAMING" };
     // The runtime retries; the SDK's own retries would stack on top of them.
     const target = `${receiver}.with_options(max_retries=0).${call.method}`;
     if (call.awaited || asyncSdk) {
@@ -90,15 +77,24 @@ function decide(call: PythonLlmCall, context: PythonMigrationContext, asyncSdk: 
     return {
       replace: call.call,
       newPath: `await get_async_llm_client().run_sync(${target}, ${argsText})`,
-      legacy: `await asyncio.to_thread(${call.callee}, ${argsText})`,
+      legacy: `await asyncio.to_thread(${withArgs})`,
       key,
       usesAsyncio: true,
     };
   }
-  if (args.length !== 1 || args[0]!.type === "keyword_argument" || args[0]!.type.includes("splat")) return { reason: "PY_EXTRA_ARGUMENTS" };
-  const newPath = `extract_output_text(await get_async_llm_client().generate_response_async(${args[0]!.text}))`;
-  if (call.awaited) return { replace: call.call.parent!, newPath, legacy: call.call.parent!.text, key, usesAsyncio: false };
-  return { replace: call.call, newPath, legacy: `await asyncio.to_thread(${call.callee}, ${argsText})`, key, usesAsyncio: true };
+  // A wrapper, a local model or an HTTP request runs as written on both paths: the new path only
+  // bounds it (the guide's asyncio.to_thread fallback inside the gate), so the model, endpoint and
+  // options stay the user's. An awaited wrapper is already a coroutine function.
+  if (call.awaited) {
+    return { replace: call.call.parent!, newPath: `await get_async_llm_client().run(${withArgs})`, legacy: call.call.parent!.text, key, usesAsyncio: false };
+  }
+  return {
+    replace: call.call,
+    newPath: `await get_async_llm_client().run_sync(${withArgs})`,
+    legacy: `await asyncio.to_thread(${withArgs})`,
+    key,
+    usesAsyncio: true,
+  };
 }
 
 function isRoute(fn: PythonNode): boolean {
