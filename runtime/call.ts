@@ -30,6 +30,8 @@ function errorTypeOf(err: unknown): ErrorType {
       return "aborted";
     case "llm_upstream":
       return "upstream";
+    case "llm_rate_limited":
+      return "rate_limited";
     default:
       return "other";
   }
@@ -122,6 +124,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export class GatedCall implements QueueTicket {
   readonly startedAt = Date.now();
+  readonly deadlineAt: number;
   release: Release | undefined;
   leave: ((reason: unknown) => void) | undefined;
   /** A stream result: the call settles when the stream ends, not when run() resolves. */
@@ -138,6 +141,7 @@ export class GatedCall implements QueueTicket {
 
   constructor(timeoutMs: number, metrics: LlmMetrics, onSettled: () => void) {
     this.timeoutMs = timeoutMs;
+    this.deadlineAt = this.startedAt + timeoutMs;
     this.metrics = metrics;
     this.onSettled = onSettled;
   }
@@ -181,7 +185,7 @@ export class GatedCall implements QueueTicket {
   }
 
   remainingMs(): number {
-    return this.startedAt + this.timeoutMs - Date.now();
+    return this.deadlineAt - Date.now();
   }
 
   requestOptions(): LlmRequestOptions {

@@ -3,11 +3,11 @@
  */
 import { OpenAI } from "openai";
 import { GatedCall, isStream, sleep, type LlmRequestOptions } from "./call.js";
-import { LlmDrainingError, LlmTimeoutError, LlmUpstreamError } from "./errors.js";
+import { LlmDrainingError, LlmRateLimitedError, LlmTimeoutError, LlmUpstreamError } from "./errors.js";
 import { envFlag, envNumber, isInCanary } from "./flags.js";
 import { Gate, unrefTimer } from "./gate.js";
 import { LlmMetrics, type LlmMetricsSnapshot, type PathCounts } from "./metrics.js";
-import { classifyUpstreamFailure, retryDelayMs } from "./retry.js";
+import { classifyUpstreamFailure, DEFAULT_MAX_RETRY_AFTER_MS, retryDelayMs } from "./retry.js";
 
 export type { LlmRequestOptions } from "./call.js";
 
@@ -22,6 +22,8 @@ export interface AsyncLlmClientOptions {
   timeoutMs?: number;
   /** Retries after the first attempt. Default 3; LLM_MAX_RETRIES overrides. */
   maxRetries?: number;
+  /** Longest Retry-After obeyed (longer ones are cut to it). Default 60000; LLM_MAX_RETRY_AFTER_MS overrides. */
+  maxRetryAfterMs?: number;
   /** Model for generateResponseAsync. Default: LLM_MODEL, else "gpt-4o-mini". */
   model?: string;
   /** API for generateResponseAsync. Default: LLM_API, else "responses". */
@@ -74,6 +76,7 @@ interface ClientSettings {
   maxQueue: number;
   timeoutMs: number;
   maxRetries: number;
+  maxRetryAfterMs: number;
   model: string | undefined;
   api: "responses" | "chat";
   openai: unknown;
@@ -86,7 +89,14 @@ interface SdkLike {
   withOptions?(options: { maxRetries: number }): SdkLike;
 }
 
-const DEFAULTS = { poolSize: 10, canaryPercent: 100, maxQueue: 1000, timeoutMs: 60_000, maxRetries: 3 };
+const DEFAULTS = {
+  poolSize: 10,
+  canaryPercent: 100,
+  maxQueue: 1000,
+  timeoutMs: 60_000,
+  maxRetries: 3,
+  maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
+};
 /** openai-node refuses to start without a key; local OpenAI-compatible servers need none. */
 const PLACEHOLDER_API_KEY = "no-api-key-set";
 
@@ -106,6 +116,7 @@ function resolveSettings(options: AsyncLlmClientOptions): ClientSettings {
     maxQueue: setting("LLM_MAX_QUEUE", options.maxQueue, DEFAULTS.maxQueue, 0),
     timeoutMs: setting("LLM_TIMEOUT_MS", options.timeoutMs, DEFAULTS.timeoutMs, 1),
     maxRetries: setting("LLM_MAX_RETRIES", options.maxRetries, DEFAULTS.maxRetries, 0),
+    maxRetryAfterMs: setting("LLM_MAX_RETRY_AFTER_MS", options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, 0),
     model: options.model,
     api: options.api ?? (envApi === "chat" || envApi === "responses" ? envApi : "responses"),
     openai: options.openai,
@@ -126,14 +137,14 @@ class GatedLlmClient implements AsyncLlmClient {
 
   constructor(settings: ClientSettings, paths: PathCounts) {
     this.settings = settings;
-    // A rejected caller is told to come back after about one average call.
-    this.gate = new Gate(settings.poolSize, settings.maxQueue, () => Math.max(1000, Math.ceil(this.metrics.typicalLatencyMs)));
+    this.gate = new Gate(settings.poolSize, settings.maxQueue, () => this.metrics.typicalLatencyMs);
     this.metrics = new LlmMetrics(
       {
         poolSize: settings.poolSize,
         maxQueue: settings.maxQueue,
         inFlight: () => this.gate.inFlight,
         queued: () => this.gate.queued,
+        pauseRemainingMs: () => this.gate.pauseRemainingMs(),
         emergencyMode: () => envFlag("EMERGENCY_MODE"),
         draining: () => this.draining,
       },
@@ -193,7 +204,7 @@ class GatedLlmClient implements AsyncLlmClient {
         result = await task(call.requestOptions());
       } catch (err) {
         const failure = classifyUpstreamFailure(err);
-        const delayMs = retryDelayMs(err, retries);
+        const delayMs = retryDelayMs(err, retries, settings.maxRetryAfterMs);
         // Pause the queue before handing the slot on, so the next queued call waits out the same 429 pause.
         if (failure.rateLimited && !call.abortReason && retries < settings.maxRetries) gate.pause(delayMs);
         call.releaseSlot();
@@ -204,6 +215,7 @@ class GatedLlmClient implements AsyncLlmClient {
           throw new LlmUpstreamError({ status: failure.status, attempts: retries + 1, retryAfterMs: delayMs, cause: err });
         }
         if (call.remainingMs() <= delayMs) {
+          if (failure.rateLimited) throw new LlmRateLimitedError({ retryAfterMs: Math.max(delayMs, gate.pauseRemainingMs()), cause: err });
           throw new LlmTimeoutError({ timeoutMs: settings.timeoutMs, retryAfterMs: delayMs, cause: err });
         }
         metrics.retriesTotal++;

@@ -60,6 +60,21 @@ export class LlmOverloadedError extends LlmError {
   }
 }
 
+/**
+ * The upstream asked everyone to wait (a 429's Retry-After) for longer than this call has left:
+ * it fails at once, and Retry-After tells the caller when the pause ends.
+ */
+export class LlmRateLimitedError extends LlmError {
+  constructor(details: { retryAfterMs: number; cause?: unknown }) {
+    super(`LLM upstream is rate limited for another ${Math.ceil(details.retryAfterMs)} ms`, {
+      code: "llm_rate_limited",
+      retryable: true,
+      retryAfterMs: details.retryAfterMs,
+      cause: details.cause,
+    });
+  }
+}
+
 /** The client is draining for shutdown and takes no more calls. */
 export class LlmDrainingError extends LlmError {
   constructor() {

@@ -6,7 +6,7 @@
  * cancelled waiter out of its queue (an aborted call would still hold its place until its turn)
  * and cannot pause dispatch after a 429. It is a doubly linked list so leaving is O(1).
  */
-import { LlmOverloadedError, LlmQueueFullError } from "./errors.js";
+import { LlmOverloadedError, LlmQueueFullError, LlmRateLimitedError } from "./errors.js";
 
 export type Release = () => void;
 
@@ -16,7 +16,9 @@ export type Release = () => void;
  * per queued call costs several times the rest of the queue entry.)
  */
 export interface QueueTicket {
-  leave?: (reason: unknown) => void;
+  leave?: ((reason: unknown) => void) | undefined;
+  /** When the call's deadline passes (epoch ms): a pause that outlasts it fails the call at once. */
+  readonly deadlineAt: number;
 }
 
 export interface AcquireOptions {
@@ -45,15 +47,26 @@ export class Gate {
   private closedWith: (() => Error) | undefined;
   private idleWaiters: Array<() => void> = [];
 
-  readonly capacity: number;
+  /** Slots; the limit algorithm moves it (setCapacity), a fixed LLM_POOL_SIZE never does. */
+  capacity: number;
   readonly maxQueue: number;
-  /** Rough wait a rejected caller should leave before trying again, in ms. */
-  private readonly suggestRetryAfterMs: () => number;
+  /** How long a call typically takes upstream, in ms (0 when unknown). */
+  private readonly typicalCallMs: () => number;
 
-  constructor(capacity: number, maxQueue: number, suggestRetryAfterMs: () => number) {
+  constructor(capacity: number, maxQueue: number, typicalCallMs: () => number) {
     this.capacity = capacity;
     this.maxQueue = maxQueue;
-    this.suggestRetryAfterMs = suggestRetryAfterMs;
+    this.typicalCallMs = typicalCallMs;
+  }
+
+  /** Rough wait a rejected caller should leave before trying again: about one call, at least 1 s. */
+  private suggestRetryAfterMs(): number {
+    return Math.max(1000, Math.ceil(this.typicalCallMs()));
+  }
+
+  /** A pause the call could not outlive: it would only be served after (or too near) its deadline. */
+  private outlastedByPause(ticket: QueueTicket, until: number): boolean {
+    return until + this.typicalCallMs() >= ticket.deadlineAt;
   }
 
   /** A slot right now, or undefined. Synchronous so the uncontended path costs no promise. */
@@ -68,6 +81,9 @@ export class Gate {
     if (this.inFlight < this.capacity && !this.isPaused() && (!this.head || options.front)) {
       this.inFlight++;
       return Promise.resolve(this.makeRelease());
+    }
+    if (this.isPaused() && this.outlastedByPause(options.ticket, this.pausedUntil)) {
+      return Promise.reject(new LlmRateLimitedError({ retryAfterMs: this.pauseRemainingMs() }));
     }
     if (options.shed) {
       return Promise.reject(new LlmOverloadedError({ retryAfterMs: Math.max(this.pauseRemainingMs(), this.suggestRetryAfterMs()) }));
@@ -89,7 +105,15 @@ export class Gate {
 
   /** After a 429: nobody gets a slot until `ms` from now, so queued calls wait out the same pause. */
   pause(ms: number): void {
-    const until = Date.now() + ms;
+    this.pauseUntil(Date.now() + ms);
+  }
+
+  /**
+   * Pause dispatch until `until` (epoch ms; a later pause extends it, an earlier one is ignored).
+   * Queued calls whose deadline comes first fail now with LlmRateLimitedError: waiting would
+   * only turn them into timeouts at their deadline.
+   */
+  pauseUntil(until: number): void {
     if (until <= this.pausedUntil) return;
     this.pausedUntil = until;
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
@@ -98,8 +122,23 @@ export class Gate {
       this.pauseTimer = undefined;
       this.pausedUntil = 0;
       this.dispatch();
-    }, Math.ceil(ms));
+    }, Math.max(0, Math.ceil(until - Date.now())));
     unrefTimer(this.pauseTimer);
+    for (let waiter = this.head; waiter; ) {
+      const next = waiter.next;
+      if (this.outlastedByPause(waiter.ticket, until)) {
+        this.unlink(waiter);
+        waiter.reject(new LlmRateLimitedError({ retryAfterMs: until - Date.now() }));
+      }
+      waiter = next;
+    }
+  }
+
+  /** A new limit from the limit algorithm; a raised one hands out the new slots at once. */
+  setCapacity(capacity: number): void {
+    const raised = capacity > this.capacity;
+    this.capacity = capacity;
+    if (raised) this.dispatch();
   }
 
   pauseRemainingMs(): number {

@@ -18,6 +18,7 @@ export {
   LlmError,
   LlmQueueFullError,
   LlmTimeoutError,
+  LlmRateLimitedError,
   LlmOverloadedError,
   LlmDrainingError,
   LlmUpstreamError,

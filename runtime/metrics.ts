@@ -11,7 +11,15 @@ const MAX_SAMPLES = 8192;
 /** OpenTelemetry GenAI's advice for gen_ai.client.operation.duration: 10 ms doubling to ~82 s. */
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 
-export type ErrorType = "queue_full" | "timeout" | "overloaded" | "draining" | "aborted" | "upstream" | "other";
+export type ErrorType =
+  | "queue_full"
+  | "timeout"
+  | "rate_limited"
+  | "overloaded"
+  | "draining"
+  | "aborted"
+  | "upstream"
+  | "other";
 
 export interface PathCounts {
   new: number;
@@ -40,6 +48,8 @@ export interface LlmMetricsSnapshot {
   /** inFlight / poolSize right now. */
   utilisation: number;
   windowSeconds: number;
+  /** Milliseconds until the pause after an upstream 429 ends; 0 when not paused. */
+  pauseRemainingMs: number;
   emergencyMode: boolean;
   draining: boolean;
 }
@@ -116,6 +126,7 @@ export interface GateState {
   maxQueue: number;
   inFlight: () => number;
   queued: () => number;
+  pauseRemainingMs: () => number;
   emergencyMode: () => boolean;
   draining: () => boolean;
 }
@@ -131,6 +142,7 @@ export class LlmMetrics {
   readonly errorsByType: Record<ErrorType, number> = {
     queue_full: 0,
     timeout: 0,
+    rate_limited: 0,
     overloaded: 0,
     draining: 0,
     aborted: 0,
@@ -175,6 +187,14 @@ export class LlmMetrics {
       registers,
       collect() {
         this.set(gate.inFlight());
+      },
+    });
+    new Gauge({
+      name: "llm_gate_pause_remaining_seconds",
+      help: "Time until the pause after an upstream 429 ends (0: not paused)",
+      registers,
+      collect() {
+        this.set(gate.pauseRemainingMs() / 1000);
       },
     });
     new Gauge({
@@ -272,6 +292,7 @@ export class LlmMetrics {
       paths: { new: this.paths.new, legacy: this.paths.legacy },
       utilisation: this.gate.poolSize === 0 ? 0 : round(inFlight / this.gate.poolSize),
       windowSeconds: WINDOW_SECONDS,
+      pauseRemainingMs: Math.ceil(this.gate.pauseRemainingMs()),
       emergencyMode: this.gate.emergencyMode(),
       draining: this.gate.draining(),
     };

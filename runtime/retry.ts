@@ -84,12 +84,19 @@ export function retryAfterFromHeaders(err: unknown): number | undefined {
 }
 
 /**
- * Wait before retry number `attempt + 1`: what the upstream asked for, else openai-node's own
- * backoff (0.5 s doubling, at most 8 s, minus up to 25 % jitter).
+ * The longest Retry-After obeyed, by default. openai-node ignores a wish of 60 s or more and
+ * falls back to its backoff; the runtime clamps instead: "an hour" still means "not now", and
+ * after a minute one call probes again (every caller waits at most this, never the hour).
  */
-export function retryDelayMs(err: unknown, attempt: number): number {
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * Wait before retry number `attempt + 1`: what the upstream asked for (at most `maxRetryAfterMs`),
+ * else openai-node's own backoff (0.5 s doubling, at most 8 s, minus up to 25 % jitter).
+ */
+export function retryDelayMs(err: unknown, attempt: number, maxRetryAfterMs = DEFAULT_MAX_RETRY_AFTER_MS): number {
   const asked = retryAfterFromHeaders(err);
-  if (asked !== undefined) return asked;
+  if (asked !== undefined) return Math.min(asked, maxRetryAfterMs);
   const seconds = Math.min(0.5 * Math.pow(2, attempt), 8);
   return seconds * (1 - Math.random() * 0.25) * 1000;
 }

@@ -32,6 +32,7 @@ __all__ = [
     "LlmError",
     "LlmQueueFullError",
     "LlmTimeoutError",
+    "LlmRateLimitedError",
     "LlmOverloadedError",
     "LlmDrainingError",
     "LlmUpstreamError",
@@ -59,7 +60,11 @@ _WINDOW_S = 60
 _MAX_SAMPLES = 8192
 # OpenTelemetry GenAI's advice for gen_ai.client.operation.duration: 10 ms doubling to ~82 s.
 _DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
-_ERROR_TYPES = ("queue_full", "timeout", "overloaded", "draining", "aborted", "upstream", "other")
+_ERROR_TYPES = ("queue_full", "timeout", "rate_limited", "overloaded", "draining", "aborted", "upstream", "other")
+# The longest Retry-After obeyed by default. openai-python ignores a wish of 60 s or more and
+# falls back to its backoff; the runtime clamps instead: "an hour" still means "not now", and
+# after a minute one call probes again (every caller waits at most this, never the hour).
+DEFAULT_MAX_RETRY_AFTER_MS = 60_000
 
 
 # --- errors -------------------------------------------------------------------------
@@ -88,6 +93,17 @@ class LlmTimeoutError(LlmError):
 
     code = "llm_timeout"
     retryable = True
+
+
+class LlmRateLimitedError(LlmError):
+    """The upstream asked everyone to wait (a 429's Retry-After) for longer than this call has
+    left: it fails at once, and ``retry_after_ms`` says when the pause ends."""
+
+    code = "llm_rate_limited"
+    retryable = True
+
+    def __init__(self, retry_after_ms):
+        super().__init__(f"LLM upstream is rate limited for another {math.ceil(retry_after_ms)} ms", retry_after_ms=retry_after_ms)
 
 
 class LlmOverloadedError(LlmError):
@@ -275,11 +291,12 @@ def _retry_after_s(exc):
     return max(0.0, when.timestamp() - time.time()) if when else None
 
 
-def _retry_delay_s(exc, attempt):
-    """The upstream's wish, else openai's own backoff: 0.5 s doubling to 8 s, minus up to 25 % jitter."""
+def _retry_delay_s(exc, attempt, max_retry_after_s=DEFAULT_MAX_RETRY_AFTER_MS / 1000):
+    """The upstream's wish (at most ``max_retry_after_s``), else openai's own backoff: 0.5 s
+    doubling to 8 s, minus up to 25 % jitter."""
     asked = _retry_after_s(exc)
     if asked is not None:
-        return asked
+        return min(asked, max_retry_after_s)
     return min(0.5 * 2**attempt, 8.0) * (1 - random.random() * 0.25)
 
 
@@ -294,10 +311,10 @@ class _Gate:
     oldest waiter, so late arrivals never overtake the queue.
     """
 
-    def __init__(self, size, max_queue, retry_hint_ms):
+    def __init__(self, size, max_queue, typical_call_s):
         self.size = size
         self.max_queue = max_queue
-        self._retry_hint_ms = retry_hint_ms
+        self._typical_call_s = typical_call_s
         self.in_flight = 0
         self._waiters = collections.deque()
         self._paused_until = 0.0
@@ -313,7 +330,12 @@ class _Gate:
         return max(0.0, self._paused_until - time.monotonic())
 
     def retry_after_ms(self):
-        return max(self.pause_remaining_s() * 1000, self._retry_hint_ms())
+        """Rough wait for a caller turned away: the pause left, else about one call (at least 1 s)."""
+        return max(self.pause_remaining_s() * 1000, 1000, math.ceil(self._typical_call_s() * 1000))
+
+    def _outlasted_by_pause(self, deadline, until):
+        """A pause the call could not outlive: it would only be served after (or too near) its deadline."""
+        return until + self._typical_call_s() >= deadline
 
     async def acquire(self, deadline, timeout_s, *, front=False, shed=False):
         """Take a slot; True when the call had to wait for it."""
@@ -323,32 +345,36 @@ class _Gate:
         if self.in_flight < self.size() and not self.pause_remaining_s() and (front or not self._waiters):
             self.in_flight += 1
             return False
+        if self.pause_remaining_s() and self._outlasted_by_pause(deadline, self._paused_until):
+            raise LlmRateLimitedError(self.pause_remaining_s() * 1000)
         if shed:
             raise LlmOverloadedError("LLM pool is full and EMERGENCY_MODE sheds load", retry_after_ms=self.retry_after_ms())
         max_queue = self.max_queue()
         if not front and len(self._waiters) >= max_queue:
             raise LlmQueueFullError(f"LLM queue is full ({max_queue} waiting)", retry_after_ms=self.retry_after_ms())
         waiter = asyncio.get_running_loop().create_future()
+        entry = (waiter, deadline)
         if front:
-            self._waiters.appendleft(waiter)
+            self._waiters.appendleft(entry)
         else:
-            self._waiters.append(waiter)
+            self._waiters.append(entry)
         try:
             await asyncio.wait_for(waiter, max(0.0, deadline - time.monotonic()))
         except asyncio.TimeoutError:
-            self._leave(waiter)
+            self._leave(entry)
             raise _timeout_error(timeout_s) from None
         except BaseException:
-            self._leave(waiter)
+            self._leave(entry)
             raise
         return True
 
-    def _leave(self, waiter):
+    def _leave(self, entry):
+        waiter = entry[0]
         if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
             self.release()  # the slot was handed over just as the caller gave up
             return
         try:
-            self._waiters.remove(waiter)
+            self._waiters.remove(entry)
         except ValueError:
             pass
 
@@ -357,7 +383,11 @@ class _Gate:
         self._dispatch()
 
     def pause(self, seconds):
-        """After a 429 nobody gets a slot for ``seconds``, so queued calls wait out the same pause."""
+        """After a 429 nobody gets a slot for ``seconds``, so queued calls wait out the same pause.
+
+        Queued calls whose deadline comes first fail now with LlmRateLimitedError: waiting
+        would only turn them into timeouts at their deadline.
+        """
         until = time.monotonic() + seconds
         if until <= self._paused_until:
             return
@@ -365,12 +395,16 @@ class _Gate:
         if self._pause_timer is not None:
             self._pause_timer.cancel()
         self._pause_timer = asyncio.get_running_loop().call_later(seconds, self._dispatch)
+        for entry in [entry for entry in self._waiters if self._outlasted_by_pause(entry[1], until)]:
+            self._waiters.remove(entry)
+            if not entry[0].done():
+                entry[0].set_exception(LlmRateLimitedError(seconds * 1000))
 
     def close(self, make_error):
         """Stop taking calls: every queued waiter and every later acquire fails with ``make_error()``."""
         self._closed_with = make_error
         while self._waiters:
-            waiter = self._waiters.popleft()
+            waiter, _ = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(make_error())
 
@@ -384,7 +418,7 @@ class _Gate:
     def _dispatch(self):
         # Also run on acquire, so a raised LLM_POOL_SIZE takes effect at once.
         while self._waiters and self.in_flight < self.size() and not self.pause_remaining_s():
-            waiter = self._waiters.popleft()
+            waiter, _ = self._waiters.popleft()
             if not waiter.done():
                 self.in_flight += 1
                 waiter.set_result(None)
@@ -576,6 +610,7 @@ class AsyncLlmClient:
         max_queue=DEFAULTS["max_queue"],
         timeout_s=DEFAULTS["timeout_s"],
         max_retries=DEFAULTS["max_retries"],
+        max_retry_after_ms=DEFAULT_MAX_RETRY_AFTER_MS,
         model=None,
         api=None,
     ):
@@ -588,6 +623,7 @@ class AsyncLlmClient:
             "max_queue": max_queue,
             "timeout_s": timeout_s,
             "max_retries": max_retries,
+            "max_retry_after_ms": max_retry_after_ms,
             "model": model,
             "api": api,
         }
@@ -595,7 +631,7 @@ class AsyncLlmClient:
         self._gate = _Gate(
             lambda: self.pool_size,
             lambda: self.max_queue,
-            lambda: max(1000, math.ceil(self._metrics.typical_latency_ms)),
+            lambda: self._metrics.typical_latency_ms / 1000,
         )
         self._draining = False
         self._running = set()
@@ -625,6 +661,10 @@ class AsyncLlmClient:
     @property
     def max_retries(self):
         return self._setting("max_retries", "LLM_MAX_RETRIES", 0, int)
+
+    @property
+    def max_retry_after_ms(self):
+        return self._setting("max_retry_after_ms", "LLM_MAX_RETRY_AFTER_MS", 0, float)
 
     @property
     def model(self):
@@ -680,7 +720,7 @@ class AsyncLlmClient:
                     raise  # the attempt gave its slot back (or will, once its work ends)
                 except Exception as exc:
                     failure = _classify(exc)
-                    delay_s = _retry_delay_s(exc, retries) if failure.retryable else 0.0
+                    delay_s = _retry_delay_s(exc, retries, self.max_retry_after_ms / 1000) if failure.retryable else 0.0
                     if failure.rate_limited:
                         self._metrics.rate_limited_total += 1
                         if failure.retryable:
@@ -692,6 +732,8 @@ class AsyncLlmClient:
                     if retries >= self.max_retries:
                         raise LlmUpstreamError(status=failure.status, attempts=retries + 1, retry_after_ms=math.ceil(delay_s * 1000)) from exc
                     if deadline - time.monotonic() <= delay_s:
+                        if failure.rate_limited:
+                            raise LlmRateLimitedError(max(delay_s, self._gate.pause_remaining_s()) * 1000) from exc
                         raise _timeout_error(timeout_s, retry_after_ms=math.ceil(delay_s * 1000)) from exc
                     self._metrics.retries_total += 1
                     # After a 429 the retry waits at the head of the paused queue, holding no
@@ -793,6 +835,7 @@ class AsyncLlmClient:
             "paths": _path_counts(),
             "utilisation": _round(in_flight / pool_size) if pool_size else 0,
             "windowSeconds": _WINDOW_S,
+            "pauseRemainingMs": math.ceil(self._gate.pause_remaining_s() * 1000),
             "emergencyMode": _flag("EMERGENCY_MODE"),
             "draining": self._draining,
         }
@@ -811,6 +854,8 @@ class AsyncLlmClient:
             ("llm_gate_pool_size", "gauge", "Concurrent upstream calls allowed (LLM_POOL_SIZE)",
              [f"llm_gate_pool_size {self.pool_size}"]),
             ("llm_gate_in_flight", "gauge", "Upstream calls holding a pool slot", [f"llm_gate_in_flight {self.in_flight}"]),
+            ("llm_gate_pause_remaining_seconds", "gauge", "Time until the pause after an upstream 429 ends (0: not paused)",
+             [f"llm_gate_pause_remaining_seconds {_number(self._gate.pause_remaining_s())}"]),
             ("llm_gate_queued", "gauge", "Calls waiting for a pool slot", [f"llm_gate_queued {self.queued}"]),
             ("llm_requests_total", "counter", "Gated LLM calls finished, by outcome",
              [f'llm_requests_total{{outcome="ok"}} {metrics.requests_total - metrics.errors_total}',
@@ -863,6 +908,7 @@ def get_async_llm_client(
     max_queue=None,
     timeout_s=None,
     max_retries=None,
+    max_retry_after_ms=None,
     model=None,
     api=None,
 ):
@@ -876,6 +922,7 @@ def get_async_llm_client(
         "max_queue": max_queue,
         "timeout_s": timeout_s,
         "max_retries": max_retries,
+        "max_retry_after_ms": max_retry_after_ms,
         "model": model,
         "api": api,
     }

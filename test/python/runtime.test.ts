@@ -31,6 +31,11 @@ describeWithFastapi("Python runtime for FastAPI backends", () => {
     expect(report).toMatch(/^OK\b/m);
   }, 180_000);
 
+  it("pauses after a 429 within the cap and fails calls the pause outlasts at once", async () => {
+    const report = await runPythonTests("test_rate_limits.py");
+    expect(report).toMatch(/^OK\b/m);
+  }, 180_000);
+
   it("serves the legacy FastAPI example one chat at a time, and pool-size at a time once migrated", async () => {
     const report = await runPythonTests("test_fastapi_example.py");
     expect(report).toMatch(/test_serves_nine_concurrent_chats_one_at_a_time .* ok$/m);

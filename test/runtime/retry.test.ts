@@ -1,7 +1,7 @@
 // Retries live in one place: the runtime. Against the stub with the real SDK (its own retries off).
 import { APIConnectionError, RateLimitError } from "openai";
 import { describe, expect, it } from "vitest";
-import { getAsyncLlmClient, llmHttpError, LlmTimeoutError, LlmUpstreamError } from "../../runtime/index.js";
+import { getAsyncLlmClient, llmHttpError, LlmRateLimitedError, LlmTimeoutError, LlmUpstreamError } from "../../runtime/index.js";
 import { classifyUpstreamFailure, retryAfterFromHeaders, retryDelayMs } from "../../runtime/retry.js";
 import OpenAI from "openai";
 import { chat, closedPort, until, useStubUpstream } from "./support.js";
@@ -121,7 +121,7 @@ describe("retries", () => {
     upstream.stub().configure({ rateLimitNext: 1, retryAfterMs: 30_000 });
     getAsyncLlmClient({ poolSize: 1, timeoutMs: 5_000 });
     const error = await ask("asked to wait 30 s").catch((err) => err);
-    expect(error).toBeInstanceOf(LlmTimeoutError);
+    expect(error).toBeInstanceOf(LlmRateLimitedError);
     expect(error.retryAfterMs).toBe(30_000);
     expect(llmHttpError(error)?.headers["Retry-After"]).toBe("30");
     expect(upstream.stub().stats().requests).toBe(1);
@@ -162,6 +162,12 @@ describe("reading what the upstream asked for", () => {
     const axiosError = { response: { status: 429, headers: { "retry-after-ms": "700" } } };
     expect(retryAfterFromHeaders(axiosError)).toBe(700);
     expect(classifyUpstreamFailure(axiosError)).toEqual({ retryable: true, rateLimited: true, status: 429 });
+  });
+
+  it("cuts a Retry-After to the cap (60 s unless configured)", () => {
+    const anHour = failure(429, { "retry-after-ms": "3600000" });
+    expect(retryDelayMs(anHour, 0)).toBe(60_000);
+    expect(retryDelayMs(anHour, 0, 250)).toBe(250);
   });
 
   it("falls back to openai-node's jittered exponential backoff", () => {

@@ -33,6 +33,7 @@ SETTINGS = (
     "DISABLE_POOL",
     "EMERGENCY_MODE",
     "LLM_MAX_RETRIES",
+    "LLM_MAX_RETRY_AFTER_MS",
     "LLM_API",
     "LLM_MODEL",
 )
@@ -53,6 +54,7 @@ METRICS_KEYS = [
     "paths",
     "utilisation",
     "windowSeconds",
+    "pauseRemainingMs",
     "emergencyMode",
     "draining",
 ]
@@ -456,10 +458,11 @@ class MetricsTest(RuntimeTestCase):
                 "errorRate": 0.25,
                 "rateLimitedTotal": 0,
                 "retriesTotal": 0,
-                "errorsByType": {"queue_full": 0, "timeout": 0, "overloaded": 0, "draining": 0, "aborted": 0, "upstream": 0, "other": 1},
+                "errorsByType": {"queue_full": 0, "timeout": 0, "rate_limited": 0, "overloaded": 0, "draining": 0, "aborted": 0, "upstream": 0, "other": 1},
                 "paths": {"new": 1, "legacy": 0},
                 "utilisation": 0,
                 "windowSeconds": 60,
+                "pauseRemainingMs": 0,
                 "emergencyMode": False,
                 "draining": False,
             },
