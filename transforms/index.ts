@@ -75,16 +75,33 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
   addRuntimeImports(context);
 
   const changed = files.some((f) => f.getFullText() !== before.get(f));
+  const alreadyMigrated = !changed && files.some(importsRuntime);
   return {
     entryFile: entry,
     client: summary,
     framework: framework?.name,
     callSites: context.callSites,
     findings,
-    runtimeDir: changed ? runtimeDir : undefined,
+    // An earlier migration's runtime folder too, so that the engine can see whether it is whole.
+    runtimeDir: changed ? runtimeDir : alreadyMigrated ? (importedRuntimeDir(files) ?? runtimeDir) : undefined,
     runtimeFlavour: flavour,
-    alreadyMigrated: !changed && files.some(importsRuntime),
+    alreadyMigrated,
   };
+}
+
+/** The folder of the vendored runtime that the migrated files import, e.g. `<dir>/llm-runtime`. */
+function importedRuntimeDir(files: readonly SourceFile[]): string | undefined {
+  for (const file of files) {
+    const specifiers = [
+      ...file.getImportDeclarations().map((d) => d.getModuleSpecifierValue()),
+      ...file.getDescendantsOfKind(SyntaxKind.CallExpression).map((call) => requiredModule(call)),
+    ];
+    const specifier = specifiers.find((s) => s?.startsWith(".") && s.split("/").includes(RUNTIME_FOLDER));
+    if (!specifier) continue;
+    const parts = specifier.split("/");
+    return posix.join(file.getDirectoryPath(), ...parts.slice(0, parts.indexOf(RUNTIME_FOLDER) + 1));
+  }
+  return undefined;
 }
 
 function runtimeFlavour(file: SourceFile): "ts" | "esm" | "cjs" {

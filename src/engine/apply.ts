@@ -1,7 +1,6 @@
 import { constants } from "node:fs";
 import { access, lstat, mkdir, readFile, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import writeFileAtomic from "write-file-atomic";
 import { toRelative } from "./discover.js";
 import { BadInputError, RefusedError, WriteFailedError } from "./errors.js";
 import { uncommittedChanges } from "./git.js";
@@ -9,6 +8,7 @@ import { toolPackage } from "./package-root.js";
 import type { MigrationPlan, PlannedChange } from "./plan.js";
 import { BACKUP_DIR, MANIFEST, STATE_DIR, readManifest, takeLock, writeManifest, type Manifest } from "./state.js";
 import { sha256 } from "./text.js";
+import { isTempFile, removeLeftTempFiles, writeFileAtomically } from "./write-file.js";
 
 export interface ApplyOptions {
   /** Write even when the git tree has uncommitted changes. */
@@ -29,6 +29,7 @@ export async function applyPlan(plan: MigrationPlan, options: ApplyOptions = {})
     if (await readManifest(rootDir)) {
       throw new RefusedError(MANIFEST, "a previous run can still be rolled back; run `llm-migrate rollback` first, or delete .llm-migrate/ to keep it");
     }
+    await removeLeftTempFiles([join(rootDir, BACKUP_DIR), ...changes.map((change) => dirname(change.absPath))]);
     await checkUnchangedSincePlan(changes);
     const manifest: Manifest = {
       tool: "llm-migrate",
@@ -48,7 +49,7 @@ export async function applyPlan(plan: MigrationPlan, options: ApplyOptions = {})
       if (!change.before) continue;
       const backup = join(rootDir, BACKUP_DIR, change.path);
       await mkdir(dirname(backup), { recursive: true });
-      await writeFileAtomic(backup, change.before, { mode: change.mode, fsync: true });
+      await writeFileAtomically(backup, change.before, change.mode);
     }
     await writeManifest(rootDir, manifest);
     await writeAll(rootDir, changes, manifest);
@@ -59,7 +60,8 @@ export async function applyPlan(plan: MigrationPlan, options: ApplyOptions = {})
 }
 
 async function refuseDirtyTree(rootDir: string): Promise<void> {
-  const dirty = (await uncommittedChanges(rootDir))?.filter((path) => !path.split("/").includes(STATE_DIR));
+  // A killed run's temp files are ours, and are deleted once the lock is held.
+  const dirty = (await uncommittedChanges(rootDir))?.filter((path) => !path.split("/").includes(STATE_DIR) && !isTempFile(path));
   if (dirty && dirty.length > 0) {
     const more = dirty.length > 1 ? ` and ${dirty.length - 1} more` : "";
     throw new RefusedError(".", `the git tree has uncommitted changes (${dirty[0]}${more}); commit or stash them, or pass --allow-dirty`);
@@ -118,7 +120,7 @@ async function writeAll(rootDir: string, changes: readonly PlannedChange[], mani
   for (const change of changes) {
     try {
       await mkdir(dirname(change.absPath), { recursive: true });
-      await writeFileAtomic(change.absPath, change.after, { mode: change.mode, fsync: true });
+      await writeFileAtomically(change.absPath, change.after, change.mode);
       written.push(change);
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
@@ -139,7 +141,7 @@ async function writeAll(rootDir: string, changes: readonly PlannedChange[], mani
 /** Puts back what a failed run wrote, then drops its backups: there is nothing left to roll back. */
 async function undo(rootDir: string, written: readonly PlannedChange[], manifest: Manifest): Promise<void> {
   for (const change of [...written].reverse()) {
-    if (change.before) await writeFileAtomic(change.absPath, change.before, { mode: change.mode, fsync: true });
+    if (change.before) await writeFileAtomically(change.absPath, change.before, change.mode);
     else await rm(change.absPath, { force: true });
   }
   await removeEmptyFolders(rootDir, manifest.createdDirs);

@@ -10,6 +10,7 @@ export const ENGINE_FINDING_CODES = {
   "tsconfig-unreadable": "tsconfig.json could not be read; default compiler options used",
   "no-package-json": "no package.json found: add openai and prom-client to the server's dependencies",
   "not-formatted": "Prettier failed on the migrated text; left as the migration wrote it",
+  "runtime-repaired": "the vendored runtime of an earlier migration was missing files; they are put back",
 } as const;
 
 export type EngineFindingCode = keyof typeof ENGINE_FINDING_CODES;

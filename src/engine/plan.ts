@@ -131,9 +131,15 @@ async function runtimeSupportChanges(
   const runtimeDir = resolve(outcome.runtimeDir!);
   if (!(runtimeDir + sep).startsWith(rootDir + sep)) throw new Error(`the migration asked to vendor the runtime outside the folder: ${runtimeDir}`);
   const changes: PlannedChange[] = [];
+  const missing: string[] = [];
   for (const file of await runtimeFiles(outcome.runtimeFlavour ?? "ts")) {
-    changes.push(await createOrUpdate(rootDir, toRelative(rootDir, join(runtimeDir, file.name)), file.contents));
+    const change = await createOrUpdate(rootDir, toRelative(rootDir, join(runtimeDir, file.name)), file.contents);
+    // An earlier migration's runtime: files deleted since are put back, the others left as they are.
+    if (outcome.alreadyMigrated && change.action === "modified") continue;
+    if (outcome.alreadyMigrated) missing.push(file.name);
+    changes.push(change);
   }
+  if (missing.length > 0) findings.push(engineFinding("runtime-repaired", toRelative(rootDir, runtimeDir), missing.join(", ")));
   const dependencies = dependencyFileFor(outcome.runtimeFlavour, dependencyRanges());
   const dependencyFile = dependencies && (await nearestFile(rootDir, runtimeDir, dependencies.name));
   if (dependencies && dependencyFile) {
@@ -201,7 +207,7 @@ async function createOrUpdate(rootDir: string, path: string, contents: Buffer): 
 /** Edits a text file in its own style (BOM, line breaks); creates it from "" when missing. */
 async function editTextFile(rootDir: string, path: string, edit: (text: string) => string | undefined): Promise<PlannedChange | undefined> {
   const existing = await readWritableTarget(rootDir, path);
-  const { text, style } = existing ? decodeText(existing.bytes) : { text: "", style: { bom: false, eol: "\n" as const } };
+  const { text, style } = existing ? decodeText(existing.bytes) : { text: "", style: { bom: false, eol: "\n" as const, encoding: "utf8" as const } };
   const next = edit(text);
   if (next === undefined) return undefined;
   const after = encodeText(next, style);

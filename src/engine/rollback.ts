@@ -1,10 +1,10 @@
 import { lstat, readFile, rm, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { dirname, join, resolve } from "node:path";
 import { removeEmptyFolders } from "./apply.js";
 import { BadInputError, RefusedError } from "./errors.js";
 import { BACKUP_DIR, MANIFEST, STATE_DIR, readManifest, takeLock, type Manifest } from "./state.js";
 import { sha256 } from "./text.js";
+import { removeLeftTempFiles, writeFileAtomically } from "./write-file.js";
 
 /**
  * Undoes the last run: restores every modified file from its backup byte for byte, deletes the
@@ -19,6 +19,7 @@ export async function rollbackMigration(dir: string): Promise<Manifest> {
   const release = await takeLock(rootDir);
   try {
     const manifest = (await readManifest(rootDir))!;
+    await removeLeftTempFiles(manifest.files.map((file) => dirname(join(rootDir, file.path))));
     const backups = new Map<string, Buffer>();
     for (const file of manifest.files) {
       const absPath = join(rootDir, file.path);
@@ -41,7 +42,7 @@ export async function rollbackMigration(dir: string): Promise<Manifest> {
     for (const file of manifest.files) {
       const absPath = join(rootDir, file.path);
       const backup = backups.get(file.path);
-      if (backup) await writeFileAtomic(absPath, backup, { mode: file.mode, fsync: true });
+      if (backup) await writeFileAtomically(absPath, backup, file.mode);
       else if (file.action === "created") await rm(absPath, { force: true });
     }
     await removeEmptyFolders(rootDir, manifest.createdDirs);

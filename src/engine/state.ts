@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { mkdir, open, readFile, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { writeFileAtomically } from "./write-file.js";
 import type { MigrationSettings } from "../../transforms/types.js";
 import { BadInputError, RefusedError } from "./errors.js";
 
@@ -46,7 +47,7 @@ export async function readManifest(rootDir: string): Promise<Manifest | undefine
 }
 
 export async function writeManifest(rootDir: string, manifest: Manifest): Promise<void> {
-  await writeFileAtomic(join(rootDir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n", { fsync: true });
+  await writeFileAtomically(join(rootDir, MANIFEST), Buffer.from(JSON.stringify(manifest, null, 2) + "\n"), 0o644);
 }
 
 /**
@@ -64,19 +65,43 @@ export async function takeLock(rootDir: string): Promise<() => Promise<void>> {
   for (;;) {
     try {
       const handle = await open(lockPath, "wx");
-      await handle.writeFile(`${process.pid}\n`);
+      const started = processStartTime(process.pid);
+      await handle.writeFile(started === undefined ? `${process.pid}\n` : `${process.pid} ${started}\n`);
       await handle.close();
       return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const holder = Number.parseInt(await readFile(lockPath, "utf8").catch(() => ""), 10);
+    const [pidText = "", started] = (await readFile(lockPath, "utf8").catch(() => "")).trim().split(/\s+/);
+    const holder = Number.parseInt(pidText, 10);
     if (!Number.isInteger(holder) || holder <= 0) {
       throw new RefusedError(LOCK, "held by another run (no pid in it); remove it if no llm-migrate run is going on");
     }
-    if (isAlive(holder)) throw new RefusedError(LOCK, `another llm-migrate run (pid ${holder}) is working on this folder`);
+    if (isAlive(holder) && !pidReused(holder, started)) throw new RefusedError(LOCK, `another llm-migrate run (pid ${holder}) is working on this folder`);
     await rm(lockPath, { force: true });
   }
+}
+
+/**
+ * The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined
+ * where there is no /proc. With the pid it names one process: after a reboot or in a new
+ * container the same pid soon belongs to someone else.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A live process holds the pid, but not the one that took the lock: it started at another time. */
+function pidReused(pid: number, lockedStart: string | undefined): boolean {
+  if (lockedStart === undefined) return false;
+  const now = processStartTime(pid);
+  return now !== undefined && now !== lockedStart;
 }
 
 function isAlive(pid: number): boolean {

@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from "diff";
-import type { PlannedChange } from "../engine/index.js";
+import { textOf, type PlannedChange } from "../engine/index.js";
 import type { Paint } from "./colour.js";
 
 /** A unified diff of the planned changes, `a/<path>` to `b/<path>`; created files come from /dev/null. */
@@ -8,8 +8,8 @@ export function unifiedDiff(changes: readonly PlannedChange[], paint: Paint = (_
     createTwoFilesPatch(
       change.before ? `a/${change.path}` : "/dev/null",
       `b/${change.path}`,
-      change.before?.toString("utf8") ?? "",
-      change.after.toString("utf8"),
+      change.before ? textOf(change.before) : "",
+      textOf(change.after),
       undefined,
       undefined,
       { context: 3 },

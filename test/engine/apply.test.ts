@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyPlan, planMigration, rollbackMigration, type Manifest } from "../../src/engine/index.js";
+import { processStartTime } from "../../src/engine/state.js";
 import { gateCalls } from "./fixtures/gate-calls.js";
 import { commitAll, copyFixture, git, read, removeScratch, snapshotTree } from "./helpers.js";
 
@@ -116,6 +117,22 @@ describe("applying a migration", () => {
       await applyPlan(await plan(dir));
       expect(existsSync(join(dir, ".llm-migrate", "lock"))).toBe(false);
       expect(existsSync(join(dir, ".llm-migrate", "manifest.json"))).toBe(true);
+    });
+
+    // After a reboot or in a fresh container the pid in an old lock soon names another process.
+    it("takes over a lock whose pid now belongs to a process started at another time", async () => {
+      const started = processStartTime(process.pid)!;
+      expect(started).toMatch(/^\d+$/);
+      mkdirSync(join(dir, ".llm-migrate"));
+      writeFileSync(join(dir, ".llm-migrate", "lock"), `${process.pid} ${Number(started) + 1}\n`);
+      await applyPlan(await plan(dir));
+      expect(existsSync(join(dir, ".llm-migrate", "manifest.json"))).toBe(true);
+    });
+
+    it("refuses a lock whose pid and start time are a live process", async () => {
+      mkdirSync(join(dir, ".llm-migrate"));
+      writeFileSync(join(dir, ".llm-migrate", "lock"), `${process.pid} ${processStartTime(process.pid)}\n`);
+      await expect(applyPlan(await plan(dir))).rejects.toMatchObject({ path: ".llm-migrate/lock", exitCode: 4 });
     });
   });
 

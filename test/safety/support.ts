@@ -31,10 +31,22 @@ export type Fault = "SIGKILL" | "SIGSTOP";
 /**
  * Starts `llm-migrate <args>` with a fault: right after its `writes`-th file lands in the target
  * (not counting .llm-migrate/), the process sends itself `fault`. `marker` is written just before.
+ * A first argument `--before-rename` signals just before that file's rename instead.
  */
-export function llmMigrateWithFault(fault: Fault, writes: number, marker: string, ...args: string[]): { child: ChildProcess; done: Promise<CliRun> } {
+export function llmMigrateWithFault(
+  fault: Fault,
+  writes: number,
+  marker: string,
+  ...args: string[]
+): { child: ChildProcess; done: Promise<CliRun> } {
+  const at = args[0] === "--before-rename" ? args.shift() : undefined;
   const child = spawn(process.execPath, ["--require", faultPreload, bin, ...args], {
-    env: cliEnv({ SAFETY_FAULT: fault, SAFETY_FAULT_AFTER_WRITES: String(writes), SAFETY_FAULT_MARKER: marker }),
+    env: cliEnv({
+      SAFETY_FAULT: fault,
+      SAFETY_FAULT_AFTER_WRITES: String(writes),
+      SAFETY_FAULT_MARKER: marker,
+      ...(at ? { SAFETY_FAULT_BEFORE_RENAME: "1" } : {}),
+    }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
