@@ -1,5 +1,8 @@
 import type { MigrationSettings } from "../../transforms/types.js";
-import { applyPlan, planMigration, rollbackMigration, toolPackage } from "../engine/index.js";
+import { applyPlan } from "../engine/apply.js";
+import { toolPackage } from "../engine/package-root.js";
+import type { MigrationPlan, PlanOptions } from "../engine/plan.js";
+import { rollbackMigration } from "../engine/rollback.js";
 import type { Paint } from "../report/colour.js";
 import { unifiedDiff } from "../report/diff.js";
 import { jsonReport, type ReportMode } from "../report/json.js";
@@ -35,6 +38,11 @@ function settingsFrom(options: DetectionOptions & { poolSize?: number; canary?: 
     ...(options.client === undefined ? {} : { client: options.client }),
     ...(options.method === undefined ? {} : { method: options.method }),
   };
+}
+
+/** The planner loads the parsers (TypeScript, ts-morph, tree-sitter): only scan and apply need it. */
+async function planMigration(dir: string, settings: MigrationSettings, options: PlanOptions): Promise<MigrationPlan> {
+  return (await import("../engine/plan.js")).planMigration(dir, settings, options);
 }
 
 export async function scanCommand(dir: string, options: DetectionOptions, out: Output): Promise<ExitCode> {

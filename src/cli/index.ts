@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { MigrateError, toolPackage } from "../engine/index.js";
+import { MigrateError } from "../engine/errors.js";
+import { toolPackage } from "../engine/package-root.js";
 import { paintFor } from "../report/colour.js";
-import { applyCommand, rollbackCommand, scanCommand, type ApplyCommandOptions, type DetectionOptions, type Output } from "./commands.js";
+import type { ApplyCommandOptions, DetectionOptions, Output } from "./commands.js";
 import { EXIT, EXIT_CODES_HELP, type ExitCode } from "./exit-codes.js";
 import { addVerifyCommand } from "./verify.js";
 
@@ -28,6 +29,12 @@ function identifier(value: string): string {
   if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(value)) throw new InvalidArgumentError("must be a name such as llmClient or generateResponse");
   return value;
 }
+
+/**
+ * The commands, loaded when one runs: they pull in TypeScript, ts-morph and tree-sitter, which
+ * `--help`, `--version` and usage errors do not need.
+ */
+const commands = () => import("./commands.js");
 
 /**
  * Runs the CLI and resolves to its exit code (see ./exit-codes.ts). Never reads stdin and never
@@ -59,7 +66,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
   detection(program.command("scan").argument("<dir>", "the server's folder").description("show what apply would do, writing nothing")).action(
     async (dir: string, options: DetectionOptions) => {
       dirArg = dir;
-      exitCode = await scanCommand(dir, options, out);
+      exitCode = await (await commands()).scanCommand(dir, options, out);
     },
   );
 
@@ -72,7 +79,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
     .option("--no-format", "do not format changed files with the project's Prettier config")
     .action(async (dir: string, options: ApplyCommandOptions) => {
       dirArg = dir;
-      exitCode = await applyCommand(dir, options, out);
+      exitCode = await (await commands()).applyCommand(dir, options, out);
     });
 
   program
@@ -81,7 +88,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
     .description("undo the last apply: restore changed files byte for byte, remove created ones")
     .action(async (dir: string) => {
       dirArg = dir;
-      exitCode = await rollbackCommand(dir, out);
+      exitCode = await (await commands()).rollbackCommand(dir, out);
     });
 
   addVerifyCommand(program, io, (dir, code) => {

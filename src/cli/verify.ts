@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { paintFor } from "../report/colour.js";
-import { BodyError, parseRoute, verifyJson, verifyServer, verifyTable, verifyText, type Route } from "../verify/index.js";
+import { parseRoute, type Route } from "../verify/route.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
 import type { Io } from "./index.js";
 
@@ -45,6 +45,8 @@ export function addVerifyCommand(program: Command, io: Io, ran: (dir: string, co
     .action(async (dir: string, options: VerifyCommandOptions) => {
       ran(dir);
       const progress = (line: string) => io.stderr.write(`llm-migrate verify: ${line}\n`);
+      // Loaded when run: the verifier pulls in the parsers, which --help does not need.
+      const { BodyError, verifyJson, verifyServer, verifyTable, verifyText } = await import("../verify/index.js");
       let result;
       try {
         result = await verifyServer(

@@ -10,21 +10,9 @@ import { migratePythonProject } from "../../transforms/python/index.js";
 import type { PythonSourceFile } from "../languages/python/parse.js";
 import type { CallSiteReport } from "../../transforms/types.js";
 import { planMigration, toRelative } from "../engine/index.js";
+import { formatRoute, type Route } from "./route.js";
 
-export interface Route {
-  method: string;
-  path: string;
-}
-
-export function formatRoute(route: Route): string {
-  return `${route.method} ${route.path}`;
-}
-
-/** `"POST /chat"` → `{ method: "POST", path: "/chat" }`; undefined when it is not that shape. */
-export function parseRoute(text: string): Route | undefined {
-  const match = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(text);
-  return match ? { method: match[1]!.toUpperCase(), path: match[2]! } : undefined;
-}
+export { formatRoute, parseRoute, type Route } from "./route.js";
 
 export interface ModelRoutes {
   /** Routes whose handler calls the model through the gate (or would, once applied), first found first. */

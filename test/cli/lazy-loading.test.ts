@@ -1,0 +1,29 @@
+// `--help`, `--version` and `rollback` answer at once: they load no parser. scan loads them when it runs.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { copyServer, removeScratch, repoRoot } from "../engine/helpers.js";
+
+const bin = join(repoRoot, "bin", "llm-migrate.js");
+const probe = join(repoRoot, "test", "cli", "report-heavy-modules.cjs");
+
+function heavyModulesLoadedBy(...args: string[]): string {
+  const run = spawnSync(process.execPath, ["--require", probe, bin, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return /heavy modules: (.*)\n/.exec(run.stderr)?.[1] ?? `no report: ${run.stderr}`;
+}
+
+describe("lazy loading", () => {
+  it.each([["--version"], ["--help"], ["scan", "--help"], ["apply", ".", "--pool-size", "0"]])("%j loads no parser", (...args) => {
+    expect(heavyModulesLoadedBy(...args)).toBe("none");
+  });
+
+  it("rollback loads no parser", () => {
+    const dir = copyServer("express-ts");
+    try {
+      expect(heavyModulesLoadedBy("rollback", dir)).toBe("none");
+      expect(heavyModulesLoadedBy("scan", dir)).toContain("ts-morph");
+    } finally {
+      removeScratch(dir);
+    }
+  });
+});
