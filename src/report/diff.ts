@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from "diff";
-import { textOf, type PlannedChange } from "../engine/index.js";
+import type { PlannedChange } from "../engine/index.js";
+import { textOf } from "../engine/text.js";
 import type { Paint } from "./colour.js";
 
 /** A unified diff of the planned changes, `a/<path>` to `b/<path>`; created files come from /dev/null. */
