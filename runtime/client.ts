@@ -7,6 +7,7 @@ import { LlmDrainingError, LlmRateLimitedError, LlmTimeoutError, LlmUpstreamErro
 import { envFlag, envNumber, isInCanary } from "./flags.js";
 import { Gate, unrefTimer } from "./gate.js";
 import { LlmMetrics, type LlmMetricsSnapshot, type PathCounts } from "./metrics.js";
+import { gateFor, SharedGate, type SharedLimitSnapshot } from "./shared-gate.js";
 import { classifyUpstreamFailure, DEFAULT_MAX_RETRY_AFTER_MS, retryDelayMs } from "./retry.js";
 
 export type { LlmRequestOptions } from "./call.js";
@@ -129,7 +130,7 @@ function toChatMessages(messages: readonly ChatMessageLike[] | string): readonly
 
 class GatedLlmClient implements AsyncLlmClient {
   readonly settings: ClientSettings;
-  readonly gate: Gate;
+  readonly gate: Gate | SharedGate;
   readonly metrics: LlmMetrics;
   private draining = false;
   private readonly running = new Set<GatedCall>();
@@ -137,7 +138,8 @@ class GatedLlmClient implements AsyncLlmClient {
 
   constructor(settings: ClientSettings, paths: PathCounts) {
     this.settings = settings;
-    this.gate = new Gate(settings.poolSize, settings.maxQueue, () => this.metrics.typicalLatencyMs);
+    // With LLM_REDIS_URL set, one limit across every replica (shared-limit.ts).
+    this.gate = gateFor(new Gate(settings.poolSize, settings.maxQueue, () => this.metrics.typicalLatencyMs));
     this.metrics = new LlmMetrics(
       {
         poolSize: settings.poolSize,
@@ -150,6 +152,7 @@ class GatedLlmClient implements AsyncLlmClient {
       },
       paths,
     );
+    if (this.gate instanceof SharedGate) this.gate.register(this.metrics.registry);
   }
 
   get poolSize(): number {
@@ -160,8 +163,9 @@ class GatedLlmClient implements AsyncLlmClient {
     return this.metrics.contentType;
   }
 
-  getMetrics(): LlmMetricsSnapshot {
-    return this.metrics.snapshot();
+  getMetrics(): LlmMetricsSnapshot & { shared?: SharedLimitSnapshot } {
+    const snapshot = this.metrics.snapshot();
+    return this.gate instanceof SharedGate ? { ...snapshot, shared: this.gate.snapshot() } : snapshot;
   }
 
   metricsText(): Promise<string> {

@@ -429,6 +429,17 @@ class _Gate:
                     waiter.set_result(None)
 
 
+def _shared_gate(gate, pool_size):
+    """The gate, with the shared limit of llm_shared_limit.py (vendored beside this file) behind
+    it when LLM_REDIS_URL is set; that module and redis-py are imported only then."""
+    if not os.environ.get("LLM_REDIS_URL", "").strip():
+        return gate
+    import importlib
+
+    module = importlib.import_module(f"{__package__}.llm_shared_limit" if __package__ else "llm_shared_limit")
+    return module.shared_gate(gate, pool_size, _timeout_error)
+
+
 # --- metrics ------------------------------------------------------------------------
 
 
@@ -633,6 +644,7 @@ class AsyncLlmClient:
             lambda: self.max_queue,
             lambda: self._metrics.typical_latency_ms / 1000,
         )
+        self._gate = _shared_gate(self._gate, self.pool_size)  # one limit across replicas when LLM_REDIS_URL is set
         self._draining = False
         self._running = set()
         self._upstream = None
@@ -838,6 +850,7 @@ class AsyncLlmClient:
             "pauseRemainingMs": math.ceil(self._gate.pause_remaining_s() * 1000),
             "emergencyMode": _flag("EMERGENCY_MODE"),
             "draining": self._draining,
+            **({"shared": self._gate.snapshot()} if hasattr(self._gate, "snapshot") else {}),
         }
 
     def metrics_text(self):
@@ -867,6 +880,8 @@ class AsyncLlmClient:
             ("llm_path_total", "counter", "Call sites that took the new (gated) or the legacy path",
              [f'llm_path_total{{path="new"}} {paths["new"]}', f'llm_path_total{{path="legacy"}} {paths["legacy"]}']),
         ]
+        if hasattr(self._gate, "prometheus_blocks"):
+            blocks += self._gate.prometheus_blocks()
         lines = []
         for name, kind, help_text, samples in blocks:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *samples]

@@ -12,14 +12,18 @@ export interface RuntimeFile {
 
 type Flavour = NonNullable<MigrationOutcome["runtimeFlavour"]>;
 
+const PYTHON_MODULES = ["llm_api.py", "llm_shared_limit.py"];
+
 /**
  * The files of the bundled runtime as the target needs them: the TypeScript sources as they are,
  * or each transpiled on its own to JavaScript for ESM or CommonJS servers, plus its README.
  */
 export async function runtimeFiles(flavour: Flavour): Promise<RuntimeFile[]> {
   const runtimeDir = join(toolPackage().root, "runtime");
-  // Python: the one module, vendored next to the app.
-  if (flavour === "python") return [{ name: "llm_api.py", contents: await readFile(join(runtimeDir, "python", "llm_api.py")) }];
+  // Python: the module, and the shared limit it imports only when LLM_REDIS_URL is set, next to the app.
+  if (flavour === "python") {
+    return Promise.all(PYTHON_MODULES.map(async (name) => ({ name, contents: await readFile(join(runtimeDir, "python", name)) })));
+  }
   const names = (await readdir(runtimeDir, { withFileTypes: true }))
     .filter((entry) => entry.isFile())
     .map((entry) => entry.name)

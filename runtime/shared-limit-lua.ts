@@ -1,0 +1,106 @@
+/**
+ * The Redis side of the shared limit: key names and the Lua scripts every replica runs.
+ *
+ * Lua rather than a semaphore library: each step (drop expired leases, check the pause, grant in
+ * queue order, enqueue the rest) must be one atomic decision, and the Python runtime must take
+ * part in the very same protocol. A script runs atomically on the server and both runtimes send
+ * the same text; the Node semaphore libraries neither queue fairly across processes nor have a
+ * Python twin. The Python runtime (python/llm_shared_limit.py) holds these scripts byte for byte;
+ * a test compares them.
+ *
+ * Time is the server's (TIME), so replicas' clocks never have to agree.
+ *   leases   ZSET lease id  -> expiry (ms): slots taken; a holder renews its own
+ *   queue    ZSET ticket id -> arrival number: one global FIFO of waiting calls
+ *   tickets  ZSET ticket id -> expiry (ms): a waiting replica renews its tickets
+ *   seq      arrival counter
+ *   pause    ms timestamp before which nobody is granted a slot (after a 429)
+ *   replicas ZSET replica id -> expiry (ms): who is alive, to size the fallback pool
+ */
+
+export function redisKeys(prefix: string): { leases: string; queue: string; tickets: string; seq: string; pause: string; replicas: string; channel: string } {
+  // One hash tag, so every key of a limit lands on the same Redis Cluster slot.
+  const base = `{${prefix}}`;
+  return {
+    leases: `${base}:leases`,
+    queue: `${base}:queue`,
+    tickets: `${base}:tickets`,
+    seq: `${base}:seq`,
+    pause: `${base}:pause`,
+    replicas: `${base}:replicas`,
+    channel: `${base}:events`,
+  };
+}
+
+/**
+ * KEYS: leases queue tickets seq pause. ARGV: limit, ttl ms, then this replica's waiting ticket
+ * ids, oldest first. A ticket is granted when fewer calls wait ahead of it in the global queue
+ * than there are free slots, so a slot goes to the oldest waiter of any replica. Tickets not
+ * granted are queued (kept in place if already queued). Returns { pause ms left, granted ids… }.
+ */
+export const ACQUIRE_LUA = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
+for _, id in ipairs(dead) do
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('ZREM', KEYS[2], id)
+end
+local paused = tonumber(redis.call('GET', KEYS[5]) or '0') - now
+if paused < 0 then paused = 0 end
+local result = { paused }
+local free = limit - redis.call('ZCARD', KEYS[1])
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local rank = redis.call('ZRANK', KEYS[2], id)
+  if rank == false then rank = redis.call('ZCARD', KEYS[2]) end
+  if paused == 0 and rank < free then
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('ZREM', KEYS[3], id)
+    redis.call('ZADD', KEYS[1], now + ttl, id)
+    free = free - 1
+    result[#result + 1] = id
+  else
+    if redis.call('ZSCORE', KEYS[2], id) == false then
+      redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), id)
+    end
+    redis.call('ZADD', KEYS[3], now + ttl, id)
+  end
+end
+return result
+`;
+
+/** KEYS: leases. ARGV: channel, lease ids. Frees the slots and tells every replica to look again. */
+export const RELEASE_LUA = `local n = 0
+for i = 2, #ARGV do n = n + redis.call('ZREM', KEYS[1], ARGV[i]) end
+redis.call('PUBLISH', ARGV[1], 'free')
+return n
+`;
+
+/**
+ * KEYS: leases tickets replicas. ARGV: ttl ms, replica id, number of lease ids, lease ids, ticket
+ * ids. Renews this replica's leases (re-adding any a restarted Redis lost: those calls are still
+ * running), its tickets and its heartbeat. Returns the number of live replicas.
+ */
+export const RENEW_LUA = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+local leases = tonumber(ARGV[3])
+for i = 4, 3 + leases do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
+for i = 4 + leases, #ARGV do redis.call('ZADD', KEYS[2], 'XX', now + ttl, ARGV[i]) end
+redis.call('ZADD', KEYS[3], now + ttl, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+return redis.call('ZCARD', KEYS[3])
+`;
+
+/** KEYS: pause. ARGV: ms, channel. Extends the shared pause and tells every replica; returns ms left. */
+export const PAUSE_LUA = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untilMs = now + math.ceil(tonumber(ARGV[1]))
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untilMs <= current then return current - now end
+redis.call('SET', KEYS[1], untilMs, 'PX', untilMs - now + 1000)
+redis.call('PUBLISH', ARGV[2], 'pause:' .. (untilMs - now))
+return untilMs - now
+`;

@@ -1,0 +1,32 @@
+// The Python runtime's shared limit (runtime/python/llm_shared_limit.py) under its own unittest
+// module, against a real redis-server. Needs Debian's redis-server and python3-redis (.ci/run installs them).
+import { execFile, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { DEBIAN_PYTHON } from "../debian-python.js";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+const ready =
+  spawnSync(DEBIAN_PYTHON, ["-c", "import redis.asyncio, httpx"], { stdio: "ignore" }).status === 0 &&
+  spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
+if (!ready) {
+  const message = `${DEBIAN_PYTHON} cannot import redis and httpx, or redis-server is missing: apt-get install -y redis-server python3-redis python3-httpx`;
+  if (process.env.CI) throw new Error(message);
+  console.warn(`skipping the Python shared-limit tests: ${message}`);
+}
+
+describe.skipIf(!ready)("Python runtime: shared limit on Redis", () => {
+  it("passes its unit tests: global limit, lease expiry, Redis down, Redis back", async () => {
+    const args = ["-m", "unittest", "discover", "-s", "runtime/python/tests", "-p", "test_shared_limit.py", "-v"];
+    const { stderr } = await promisify(execFile)(DEBIAN_PYTHON, args, {
+      cwd: repoRoot,
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+      timeout: 60_000,
+    }).catch((error: { stdout?: string; stderr?: string }) => {
+      throw new Error(`${DEBIAN_PYTHON} ${args.join(" ")} failed:\n${error.stdout ?? ""}${error.stderr ?? ""}`);
+    });
+    expect(stderr).toMatch(/^OK\b/m);
+    expect(stderr.match(/ \.\.\. ok$/gm)).toHaveLength(4);
+  }, 60_000);
+});
