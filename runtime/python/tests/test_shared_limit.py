@@ -140,10 +140,10 @@ class SharedLimitTest(unittest.IsolatedAsyncioTestCase):
         await until(lambda: self.inspect.zcard(self.keys["leases"]) == 0, "no lease left")
 
     async def test_a_holder_keeps_its_lease_by_renewing_it(self):
-        self.stub.latency_s = 0.8
-        [client] = self.replicas(1)
         os.environ["LLM_REDIS_LEASE_MS"] = "200"
-        client._gate.shared.settings["lease_ms"] = 200
+        [client] = self.replicas(1)
+        await self.connected([client])
+        self.stub.latency_s = 0.8
         call = asyncio.ensure_future(client.generate_response_async("long"))
         await asyncio.sleep(0.6)  # three lease lifetimes
         self.assertEqual(self.inspect.zcard(self.keys["leases"]), 1)
