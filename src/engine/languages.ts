@@ -7,7 +7,7 @@ import type { MigrationOutcome } from "../../transforms/types.js";
 import { toRelative } from "./discover.js";
 import { BadInputError } from "./errors.js";
 import type { EngineFindingCode } from "./findings.js";
-import { addDependencies } from "./package-json.js";
+import { editDependencies } from "./package-json.js";
 
 export { isPythonFile } from "./discover.js";
 
@@ -49,7 +49,7 @@ export function dependencyFileFor(flavour: MigrationOutcome["runtimeFlavour"], n
     name: "package.json",
     add(text, path) {
       try {
-        return addDependencies(text, nodeDependencies);
+        return editDependencies(text, { add: nodeDependencies });
       } catch (error) {
         throw new BadInputError(path, `not valid JSON: ${(error as Error).message}`);
       }
