@@ -4,34 +4,18 @@
 import { OpenAI } from "openai";
 import { GatedCall, isStream, sleep, type LlmRequestOptions } from "./call.js";
 import { LlmDrainingError, LlmRateLimitedError, LlmTimeoutError, LlmUpstreamError } from "./errors.js";
+import { tokenUsage } from "./extract.js";
 import { envFlag, envNumber, isInCanary } from "./flags.js";
 import { Gate, unrefTimer } from "./gate.js";
+import { FixedLimit, type ConcurrencyLimit } from "./limit.js";
 import { LlmMetrics, type LlmMetricsSnapshot, type PathCounts } from "./metrics.js";
 import { gateFor, SharedGate, type SharedLimitSnapshot } from "./shared-gate.js";
-import { classifyUpstreamFailure, DEFAULT_MAX_RETRY_AFTER_MS, retryDelayMs } from "./retry.js";
+import { headroomOf, readRateLimitHeaders, type RateLimitReading } from "./rate-limit-headers.js";
+import { classifyUpstreamFailure, retryDelayMs, upstreamHeaders } from "./retry.js";
+import { limitFor, resolveSettings, type AsyncLlmClientOptions, type ClientSettings } from "./settings.js";
 
 export type { LlmRequestOptions } from "./call.js";
-
-export interface AsyncLlmClientOptions {
-  /** Concurrent upstream calls. Default 10; LLM_POOL_SIZE overrides. */
-  poolSize?: number;
-  /** Share of users on the new path, 0–100. Default 100; LLM_CANARY_PERCENT overrides on every call. */
-  canaryPercent?: number;
-  /** Calls allowed to wait for a slot. Default 1000; LLM_MAX_QUEUE overrides. */
-  maxQueue?: number;
-  /** One deadline per call covering queue wait, every attempt and every backoff. Default 60000; LLM_TIMEOUT_MS overrides. */
-  timeoutMs?: number;
-  /** Retries after the first attempt. Default 3; LLM_MAX_RETRIES overrides. */
-  maxRetries?: number;
-  /** Longest Retry-After obeyed (longer ones are cut to it). Default 60000; LLM_MAX_RETRY_AFTER_MS overrides. */
-  maxRetryAfterMs?: number;
-  /** Model for generateResponseAsync. Default: LLM_MODEL, else "gpt-4o-mini". */
-  model?: string;
-  /** API for generateResponseAsync. Default: LLM_API, else "responses". */
-  api?: "responses" | "chat";
-  /** An existing OpenAI (or AzureOpenAI) instance to reuse, so its apiKey/baseURL/Azure setup is kept. */
-  openai?: unknown;
-}
+export type { AsyncLlmClientOptions } from "./settings.js";
 
 export interface ChatMessageLike {
   role: string;
@@ -71,58 +55,18 @@ export interface AsyncLlmClient {
   drain(deadlineMs?: number): Promise<boolean>;
 }
 
-interface ClientSettings {
-  poolSize: number;
-  canaryPercent: number;
-  maxQueue: number;
-  timeoutMs: number;
-  maxRetries: number;
-  maxRetryAfterMs: number;
-  model: string | undefined;
-  api: "responses" | "chat";
-  openai: unknown;
-}
-
 /** The slice of the SDK the runtime calls; typed here so any openai v4+ (or Azure) instance fits. */
 interface SdkLike {
   responses: { create(body: object, options?: object): PromiseLike<unknown> };
   chat: { completions: { create(body: object, options?: object): PromiseLike<unknown> } };
-  withOptions?(options: { maxRetries: number }): SdkLike;
+  withOptions?(options: { maxRetries: number; fetch: FetchLike }): SdkLike;
+  fetch?: FetchLike;
 }
 
-const DEFAULTS = {
-  poolSize: 10,
-  canaryPercent: 100,
-  maxQueue: 1000,
-  timeoutMs: 60_000,
-  maxRetries: 3,
-  maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
-};
+type FetchLike = (url: unknown, init?: unknown) => Promise<{ headers: unknown }>;
+
 /** openai-node refuses to start without a key; local OpenAI-compatible servers need none. */
 const PLACEHOLDER_API_KEY = "no-api-key-set";
-
-/** Environment first, then the option written in code, then the default; nonsense values are skipped. */
-function setting(envName: string, option: number | undefined, fallback: number, min: number): number {
-  for (const value of [envNumber(envName), option]) {
-    if (value !== undefined && Number.isFinite(value) && value >= min) return Math.floor(value);
-  }
-  return fallback;
-}
-
-function resolveSettings(options: AsyncLlmClientOptions): ClientSettings {
-  const envApi = process.env.LLM_API;
-  return {
-    poolSize: setting("LLM_POOL_SIZE", options.poolSize, DEFAULTS.poolSize, 1),
-    canaryPercent: options.canaryPercent ?? DEFAULTS.canaryPercent,
-    maxQueue: setting("LLM_MAX_QUEUE", options.maxQueue, DEFAULTS.maxQueue, 0),
-    timeoutMs: setting("LLM_TIMEOUT_MS", options.timeoutMs, DEFAULTS.timeoutMs, 1),
-    maxRetries: setting("LLM_MAX_RETRIES", options.maxRetries, DEFAULTS.maxRetries, 0),
-    maxRetryAfterMs: setting("LLM_MAX_RETRY_AFTER_MS", options.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, 0),
-    model: options.model,
-    api: options.api ?? (envApi === "chat" || envApi === "responses" ? envApi : "responses"),
-    openai: options.openai,
-  };
-}
 
 function toChatMessages(messages: readonly ChatMessageLike[] | string): readonly ChatMessageLike[] {
   return typeof messages === "string" ? [{ role: "user", content: messages }] : messages;
@@ -131,18 +75,33 @@ function toChatMessages(messages: readonly ChatMessageLike[] | string): readonly
 class GatedLlmClient implements AsyncLlmClient {
   readonly settings: ClientSettings;
   readonly gate: Gate | SharedGate;
+  /** This process's own gate (inside a SharedGate when the limit is shared): the limit algorithm sets its capacity. */
+  private readonly localGate: Gate;
   readonly metrics: LlmMetrics;
+  readonly limit: ConcurrencyLimit;
+  /** A fixed pool learns nothing from samples: they are skipped, so its calls cost less. */
+  private readonly adaptive: boolean;
   private draining = false;
   private readonly running = new Set<GatedCall>();
   private sdk: SdkLike | undefined;
+  /** The last rate-limit headers the runtime's own SDK instance saw, and when. */
+  private reading: RateLimitReading | undefined;
+  private readingAt = 0;
+  /** Moving average of tokens per call (from responses' usage), to turn remaining tokens into calls. */
+  private tokensPerCall = 0;
 
-  constructor(settings: ClientSettings, paths: PathCounts) {
+  constructor(settings: ClientSettings, paths: PathCounts, limit: ConcurrencyLimit) {
     this.settings = settings;
+    this.limit = limit;
+    this.adaptive = !(limit instanceof FixedLimit);
+    this.localGate = new Gate(limit.current, settings.maxQueue, () => this.metrics.typicalLatencyMs);
     // With LLM_REDIS_URL set, one limit across every replica (shared-limit.ts).
-    this.gate = gateFor(new Gate(settings.poolSize, settings.maxQueue, () => this.metrics.typicalLatencyMs));
+    this.gate = gateFor(this.localGate);
+    limit.onChange?.((current) => this.localGate.setCapacity(current));
     this.metrics = new LlmMetrics(
       {
-        poolSize: settings.poolSize,
+        poolSize: () => this.gate.capacity,
+        poolMode: settings.poolSize === "auto" ? "auto" : "fixed",
         maxQueue: settings.maxQueue,
         inFlight: () => this.gate.inFlight,
         queued: () => this.gate.queued,
@@ -156,7 +115,34 @@ class GatedLlmClient implements AsyncLlmClient {
   }
 
   get poolSize(): number {
-    return this.settings.poolSize;
+    return this.gate.capacity;
+  }
+
+
+  /**
+   * Feed one finished attempt to the limit algorithm and hand a changed limit to the gate.
+   * Rate-limit headers come from a failed attempt's own error, else from the runtime's own SDK
+   * instance when they arrived during this attempt.
+   */
+  private sample(sentAt: number, inFlightAtSend: number, didDrop: boolean, failure?: unknown): void {
+    const reading = failure !== undefined ? readRateLimitHeaders(upstreamHeaders(failure)) : this.readingAt >= sentAt ? this.reading : undefined;
+    const headroom = headroomOf(reading, this.tokensPerCall, inFlightAtSend);
+    // Out of tokens until the budget is back: wait that out now rather than meet the 429.
+    if (reading && this.tokensPerCall > 0 && reading.remainingTokens < this.tokensPerCall && reading.tokensResetMs > 0) {
+      this.gate.pause(Math.min(reading.tokensResetMs, this.settings.maxRetryAfterMs));
+    }
+    const now = Date.now();
+    this.limit.onSample(sentAt, now - sentAt, inFlightAtSend, didDrop, headroom);
+    const current = this.limit.current;
+    if (current !== this.localGate.capacity) this.localGate.setCapacity(current);
+  }
+
+  /** Tokens a typical call uses: what remaining-tokens is divided by. */
+  private noteUsage(result: unknown): void {
+    const usage = tokenUsage(result);
+    if (usage === undefined) return;
+    const total = usage.input + usage.output;
+    this.tokensPerCall = this.tokensPerCall === 0 ? total : this.tokensPerCall * 0.9 + total * 0.1;
   }
 
   get metricsContentType(): string {
@@ -202,6 +188,8 @@ class GatedLlmClient implements AsyncLlmClient {
         if (retries === 0) metrics.recordQueueWait(Date.now() - queuedAt);
       }
       let result: T;
+      const sentAt = this.adaptive ? Date.now() : 0;
+      const inFlightAtSend = gate.inFlight;
       try {
         // The deadline or the caller may have fired while the slot was being handed over.
         if (call.abortReason) throw call.abortReason;
@@ -209,8 +197,13 @@ class GatedLlmClient implements AsyncLlmClient {
       } catch (err) {
         const failure = classifyUpstreamFailure(err);
         const delayMs = retryDelayMs(err, retries, settings.maxRetryAfterMs);
+        // A call stopped by its caller or a drain says nothing about the upstream; one stopped by its deadline does.
+        const stopped: unknown = call.abortReason;
+        if (this.adaptive && (stopped === undefined || stopped instanceof LlmTimeoutError)) {
+          this.sample(sentAt, inFlightAtSend, failure.retryable || stopped !== undefined, err);
+        }
         // Pause the queue before handing the slot on, so the next queued call waits out the same 429 pause.
-        if (failure.rateLimited && !call.abortReason && retries < settings.maxRetries) gate.pause(delayMs);
+        if (failure.rateLimited && !call.abortReason && retries < settings.maxRetries) this.gate.pause(delayMs);
         call.releaseSlot();
         if (call.abortReason) throw call.abortReason;
         if (failure.rateLimited) metrics.rateLimitedTotal++;
@@ -227,6 +220,10 @@ class GatedLlmClient implements AsyncLlmClient {
         if (!failure.rateLimited || envFlag("EMERGENCY_MODE")) await sleep(delayMs, call.signal);
         continue;
       }
+      if (this.adaptive) {
+        this.noteUsage(result);
+        this.sample(sentAt, inFlightAtSend, false);
+      }
       if (isStream(result) && !call.abortReason) return call.holdSlotWhileStreaming(result);
       call.releaseSlot();
       return result;
@@ -235,7 +232,7 @@ class GatedLlmClient implements AsyncLlmClient {
 
   generateResponseAsync(messages: readonly ChatMessageLike[] | string, opts: GenerateOptions = {}): Promise<unknown> {
     const sdk = this.ownSdk();
-    const model = opts.model ?? this.settings.model ?? process.env.LLM_MODEL ?? "gpt-4o-mini";
+    const model = opts.model ?? this.settings.model ?? process.env["LLM_MODEL"] ?? "gpt-4o-mini";
     const runOptions = { key: opts.key, signal: opts.signal };
     if ((opts.api ?? this.settings.api) === "chat") {
       return this.run((options) => sdk.chat.completions.create({ model, messages: toChatMessages(messages) }, options), runOptions);
@@ -263,12 +260,28 @@ class GatedLlmClient implements AsyncLlmClient {
     if (this.sdk) return this.sdk;
     const given = this.settings.openai as SdkLike | undefined;
     if (given) {
-      this.sdk = typeof given.withOptions === "function" ? given.withOptions({ maxRetries: 0 }) : given;
+      const fetch = this.observeRateLimits(given.fetch ?? (globalThis.fetch as unknown as FetchLike));
+      this.sdk = typeof given.withOptions === "function" ? given.withOptions({ maxRetries: 0, fetch }) : given;
     } else {
       // baseURL, organization and project come from the environment as the SDK reads them.
-      this.sdk = new OpenAI({ apiKey: process.env.OPENAI_API_KEY || PLACEHOLDER_API_KEY, maxRetries: 0 }) as unknown as SdkLike;
+      const fetch = this.observeRateLimits(globalThis.fetch as unknown as FetchLike);
+      const options = { apiKey: process.env["OPENAI_API_KEY"] || PLACEHOLDER_API_KEY, maxRetries: 0, fetch };
+      this.sdk = new OpenAI(options as ConstructorParameters<typeof OpenAI>[0]) as unknown as SdkLike;
     }
     return this.sdk;
+  }
+
+  /** A fetch that notes each answer's rate-limit headers for the limit algorithm. */
+  private observeRateLimits(fetch: FetchLike): FetchLike {
+    return async (url, init) => {
+      const response = await fetch(url, init);
+      const reading = readRateLimitHeaders(response.headers as Parameters<typeof readRateLimitHeaders>[0]);
+      if (reading) {
+        this.reading = reading;
+        this.readingAt = Date.now();
+      }
+      return response;
+    };
   }
 }
 
@@ -285,7 +298,8 @@ export function getAsyncLlmClient(poolSizeOrOptions?: number | AsyncLlmClientOpt
   const options = typeof poolSizeOrOptions === "number" ? { poolSize: poolSizeOrOptions } : poolSizeOrOptions;
   if (!current) {
     firstOptions = { ...options };
-    current = new GatedLlmClient(resolveSettings(firstOptions), paths);
+    const settings = resolveSettings(firstOptions);
+    current = new GatedLlmClient(settings, paths, firstOptions.limit ?? limitFor(settings));
     return current;
   }
   if (options && !warnedAboutSettings) {

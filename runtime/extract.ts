@@ -42,3 +42,16 @@ export function extractOutputText(response: unknown): string {
   if (typeof response === "string") return response;
   return fromResponses(response) ?? fromChoices(response) ?? fromChoices(get(response, "data")) ?? "";
 }
+
+/**
+ * Tokens a response says it used (`usage`): Responses (`input_tokens`/`output_tokens`), chat
+ * completions (`prompt_tokens`/`completion_tokens`), also under v3's `data`. Undefined without usage.
+ */
+export function tokenUsage(response: unknown): { input: number; output: number } | undefined {
+  const usage = get(response, "usage") ?? get(get(response, "data"), "usage");
+  if (usage === null || typeof usage !== "object") return undefined;
+  const input = get(usage, "input_tokens") ?? get(usage, "prompt_tokens");
+  const output = get(usage, "output_tokens") ?? get(usage, "completion_tokens");
+  if (typeof input !== "number" && typeof output !== "number") return undefined;
+  return { input: typeof input === "number" ? input : 0, output: typeof output === "number" ? output : 0 };
+}

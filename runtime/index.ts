@@ -8,12 +8,12 @@ export {
   getPathCounts,
   resetAsyncLlmClientForTests,
   type AsyncLlmClient,
-  type AsyncLlmClientOptions,
   type ChatMessageLike,
   type GenerateOptions,
   type LlmRequestOptions,
   type RunOptions,
 } from "./client.js";
+export type { AsyncLlmClientOptions } from "./settings.js";
 export {
   LlmError,
   LlmQueueFullError,
@@ -25,6 +25,7 @@ export {
   LlmAbortedError,
 } from "./errors.js";
 export { extractOutputText } from "./extract.js";
+export { AimdLimit, FixedLimit, type AimdLimitOptions, type ConcurrencyLimit } from "./limit.js";
 export { canaryBucket, isInCanary } from "./flags.js";
 export {
   handleLlmErrors,

@@ -27,7 +27,10 @@ export interface PathCounts {
 }
 
 export interface LlmMetricsSnapshot {
+  /** Upstream calls allowed at once now: LLM_POOL_SIZE, or where the adaptive limit stands. */
   poolSize: number;
+  /** "auto" when the limit adapts to the upstream (LLM_POOL_SIZE=auto), else "fixed". */
+  poolMode: "fixed" | "auto";
   inFlight: number;
   queued: number;
   maxQueue: number;
@@ -122,7 +125,9 @@ function round(value: number): number {
 }
 
 export interface GateState {
-  poolSize: number;
+  /** The current limit: fixed, or moved by the limit algorithm. */
+  poolSize: () => number;
+  poolMode: "fixed" | "auto";
   maxQueue: number;
   inFlight: () => number;
   queued: () => number;
@@ -175,10 +180,10 @@ export class LlmMetrics {
     const metrics = this;
     new Gauge({
       name: "llm_gate_pool_size",
-      help: "Concurrent upstream calls allowed (LLM_POOL_SIZE)",
+      help: "Concurrent upstream calls allowed now: LLM_POOL_SIZE, or the adaptive limit's current value",
       registers,
       collect() {
-        this.set(gate.poolSize);
+        this.set(gate.poolSize());
       },
     });
     new Gauge({
@@ -276,8 +281,10 @@ export class LlmMetrics {
   snapshot(): LlmMetricsSnapshot {
     const { rps, errorRate, latencyMs } = this.window.read(Date.now());
     const inFlight = this.gate.inFlight();
+    const poolSize = this.gate.poolSize();
     return {
-      poolSize: this.gate.poolSize,
+      poolSize,
+      poolMode: this.gate.poolMode,
       inFlight,
       queued: this.gate.queued(),
       maxQueue: this.gate.maxQueue,
@@ -290,7 +297,7 @@ export class LlmMetrics {
       retriesTotal: this.retriesTotal,
       errorsByType: { ...this.errorsByType },
       paths: { new: this.paths.new, legacy: this.paths.legacy },
-      utilisation: this.gate.poolSize === 0 ? 0 : round(inFlight / this.gate.poolSize),
+      utilisation: poolSize === 0 ? 0 : round(inFlight / poolSize),
       windowSeconds: WINDOW_SECONDS,
       pauseRemainingMs: Math.ceil(this.gate.pauseRemainingMs()),
       emergencyMode: this.gate.emergencyMode(),

@@ -34,10 +34,16 @@ export function upstreamStatus(err: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
-/** A header of the failed response, from a fetch `Headers` or a plain (axios) object. */
-export function upstreamHeader(err: unknown, name: string): string | undefined {
+/** The failed response's headers: a fetch `Headers` or a plain (axios) object. */
+export function upstreamHeaders(err: unknown): Record<string, unknown> | undefined {
   const headers = field(err, "headers") ?? field(field(err, "response"), "headers");
-  if (!headers || typeof headers !== "object") return undefined;
+  return headers && typeof headers === "object" ? (headers as Record<string, unknown>) : undefined;
+}
+
+/** A header of the failed response. */
+export function upstreamHeader(err: unknown, name: string): string | undefined {
+  const headers = upstreamHeaders(err);
+  if (!headers) return undefined;
   const get = (headers as { get?: unknown }).get;
   const value = typeof get === "function" ? get.call(headers, name) : (headers as Record<string, unknown>)[name];
   return typeof value === "string" ? value : undefined;

@@ -14,8 +14,16 @@ export interface OpenAiStubOptions {
   host?: string;
   /** Wait before answering a request it accepted. Default 0. */
   latencyMs?: number;
-  /** Requests served at once; beyond it the answer is 429 with retry-after-ms. 0 (default) = no limit. */
+  /** Capacity K: requests served at once; beyond it the answer is 429 with retry-after-ms. 0 (default) = no limit. */
   concurrencyLimit?: number;
+  /**
+   * Send rate-limit headers on every answer, as OpenAI does: `x-ratelimit-limit-requests` is the
+   * capacity K, `x-ratelimit-remaining-requests` what is left of it at the answer, and with a
+   * tokens-per-minute limit `x-ratelimit-{limit,remaining,reset}-tokens`. Default false.
+   */
+  rateLimitHeaders?: boolean;
+  /** Tokens (input + output, as `usage` counts them) accepted per rolling minute; beyond, 429. 0 (default) = no limit. */
+  tokensPerMinute?: number;
   /** Value of retry-after-ms on rate-limit answers (retry-after gets it in whole seconds). Default 200. */
   retryAfterMs?: number;
   /** Answer the next N requests with `failStatus`. */
@@ -69,6 +77,8 @@ const MAX_RECEIVED = 10_000;
 const DEFAULT_BEHAVIOUR: Behaviour = {
   latencyMs: 0,
   concurrencyLimit: 0,
+  rateLimitHeaders: false,
+  tokensPerMinute: 0,
   retryAfterMs: 200,
   failNext: 0,
   failStatus: 500,
@@ -122,6 +132,35 @@ function usage(inputText: string, outputText: string) {
   const input = Math.max(1, inputText.split(/\s+/).filter(Boolean).length);
   const output = Math.max(1, outputText.split(/\s+/).filter(Boolean).length);
   return { input, output };
+}
+
+const MINUTE_MS = 60_000;
+
+/** Tokens spent over the last minute, oldest first, for a tokens-per-minute limit. */
+class TokenWindow {
+  private spent: Array<{ at: number; tokens: number }> = [];
+  private total = 0;
+
+  used(now: number): number {
+    while (this.spent.length > 0 && this.spent[0]!.at <= now - MINUTE_MS) this.total -= this.spent.shift()!.tokens;
+    return this.total;
+  }
+
+  spend(tokens: number, now: number): void {
+    this.spent.push({ at: now, tokens });
+    this.total += tokens;
+  }
+
+  /** Time until `tokens` more fit under `limit`. */
+  waitFor(tokens: number, limit: number, now: number): number {
+    let free = limit - this.used(now);
+    for (const { at, tokens: spent } of this.spent) {
+      if (free >= tokens) break;
+      free += spent;
+      if (free >= tokens) return at + MINUTE_MS - now;
+    }
+    return 0;
+  }
 }
 
 /** Pieces of the answer for streaming, one word (with its space) each, as real streams send tokens. */
@@ -239,6 +278,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
   const initial: Behaviour = { ...DEFAULT_BEHAVIOUR, ...behaviourFrom(options) };
   let behaviour: Behaviour = { ...initial };
   let stats = emptyStats();
+  let tokens = new TokenWindow();
 
   const count = (endpoint: string, status: number) => {
     stats.requests++;
@@ -293,7 +333,27 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       if (stats.received.length > MAX_RECEIVED) stats.received.shift();
     };
     const b = behaviour;
-    const rateLimitHeaders = { "retry-after-ms": String(b.retryAfterMs), "retry-after": String(Math.max(1, Math.ceil(b.retryAfterMs / 1000))) };
+    const retryAfter = (ms: number) => ({ "retry-after-ms": String(Math.ceil(ms)), "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) });
+    const rateLimitHeaders = retryAfter(b.retryAfterMs);
+    const now = Date.now();
+    const callTokens = usage(text, `echo: ${text}`);
+    const cost = callTokens.input + callTokens.output;
+    // What OpenAI sends on every answer; computed at arrival, counting this request in.
+    const limitHeaders = (inFlightAfter: number, tokensAfter: number): Record<string, string> => {
+      if (!b.rateLimitHeaders) return {};
+      const headers: Record<string, string> = {};
+      if (b.concurrencyLimit > 0) {
+        headers["x-ratelimit-limit-requests"] = String(b.concurrencyLimit);
+        headers["x-ratelimit-remaining-requests"] = String(Math.max(0, b.concurrencyLimit - inFlightAfter));
+        headers["x-ratelimit-reset-requests"] = `${Math.max(1, b.latencyMs)}ms`;
+      }
+      if (b.tokensPerMinute > 0) {
+        headers["x-ratelimit-limit-tokens"] = String(b.tokensPerMinute);
+        headers["x-ratelimit-remaining-tokens"] = String(Math.max(0, b.tokensPerMinute - tokensAfter));
+        headers["x-ratelimit-reset-tokens"] = `${Math.ceil(tokens.waitFor(b.tokensPerMinute, b.tokensPerMinute, now))}ms`;
+      }
+      return headers;
+    };
 
     if (b.insufficientQuotaNext > 0) {
       behaviour.insufficientQuotaNext--;
@@ -312,11 +372,19 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
     }
     if (b.concurrencyLimit > 0 && stats.inFlight >= b.concurrencyLimit) {
       arrival(429);
-      return sendError(res, 429, "requests", "rate_limit_exceeded", "Rate limit reached: too many concurrent requests.", rateLimitHeaders);
+      const headers = { ...rateLimitHeaders, ...limitHeaders(stats.inFlight, tokens.used(now)) };
+      return sendError(res, 429, "requests", "rate_limit_exceeded", "Rate limit reached: too many concurrent requests.", headers);
     }
+    if (b.tokensPerMinute > 0 && tokens.used(now) + cost > b.tokensPerMinute) {
+      arrival(429);
+      const headers = { ...retryAfter(tokens.waitFor(cost, b.tokensPerMinute, now)), ...limitHeaders(stats.inFlight, tokens.used(now)) };
+      return sendError(res, 429, "tokens", "rate_limit_exceeded", "Rate limit reached for tokens per minute.", headers);
+    }
+    if (b.tokensPerMinute > 0) tokens.spend(cost, now);
 
     arrival(b.hang ? 0 : 200);
     stats.inFlight++;
+    const answerHeaders = limitHeaders(stats.inFlight, tokens.used(now));
     stats.peakInFlight = Math.max(stats.peakInFlight, stats.inFlight);
     const statsAtArrival = stats;
     let settled = false;
@@ -332,6 +400,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       if (res.destroyed) return leave();
       const reply = `echo: ${text}`;
       const answeredModel = model || "gpt-4o-mini";
+      for (const [name, value] of Object.entries(answerHeaders)) res.setHeader(name, value);
       if (endpoint === "/v1/chat/completions") chatCompletion(answeredModel, text, reply, stream, res);
       else responsesResponse(answeredModel, text, reply, stream, res);
       leave();
@@ -377,6 +446,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
     reset() {
       behaviour = { ...initial };
       stats = emptyStats();
+      tokens = new TokenWindow();
     },
     close() {
       return new Promise<void>((resolve) => {
