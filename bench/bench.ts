@@ -4,12 +4,12 @@
 // migrated by the CLI and loaded again. Prints one table, writes the latency chart, updates the
 // "latest run" block of docs/bench.md and ends with the `bench:` line CI and humans grep for.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { bootServer, stoppingServersOnSignals, type ServerProcess } from "../src/verify/processes.js";
 import { latencyChartSvg, type Panel } from "./latency-chart.js";
+import { chatBody, copyExample, migrate, PYTHON, repoRoot, START } from "./examples.js";
 import { runLoad, type LoadFigures } from "./load.js";
 
 const USERS = 20;
@@ -17,9 +17,7 @@ const POOL_SIZE = 10;
 const LATENCY_MS = 200;
 const TIMEOUT_SECONDS = 5;
 const DURATION_SECONDS = 10;
-const PYTHON = "/usr/bin/python3";
 
-const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const outDir = join(repoRoot, "bench", "out");
 
 interface Example {
@@ -32,15 +30,14 @@ interface Example {
   unavailable?: () => string | undefined;
 }
 
-const message = (key: string) => JSON.stringify({ [key]: "bench-user", messages: [{ role: "user", content: "hello" }] });
 
 const examples: Example[] = [
-  { name: "express-ts", title: "Express", start: `"${process.execPath}" --import tsx src/server.ts`, body: message("userId") },
+  { name: "express-ts", title: "Express", start: START["express-ts"], body: chatBody("userId") },
   {
     name: "fastapi",
     title: "FastAPI",
-    start: `${PYTHON} -m uvicorn app.main:app --host 127.0.0.1 --port "$PORT" --no-access-log`,
-    body: message("user_id"),
+    start: START.fastapi,
+    body: chatBody("user_id"),
     unavailable: () =>
       spawnSync(PYTHON, ["-c", "import fastapi, uvicorn, httpx"]).status === 0 ? undefined : `${PYTHON} with fastapi, uvicorn and httpx is not installed`,
   },
@@ -56,25 +53,6 @@ interface Run {
 interface ExampleResult {
   example: Example;
   runs: Run[];
-}
-
-function copyExample(name: string): string {
-  const dir = join(mkdtempSync(join(tmpdir(), "llm-migrate-bench-")), name);
-  cpSync(join(repoRoot, "fixtures", "servers", name, "input"), dir, { recursive: true });
-  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
-  return dir;
-}
-
-/** Migrates with the CLI as a user would; the reason when it migrated nothing. */
-function migrate(dir: string): string | undefined {
-  const run = spawnSync(process.execPath, [join(repoRoot, "bin", "llm-migrate.js"), "apply", dir, "--pool-size", String(POOL_SIZE), "--json"], {
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  if (run.status !== 0) return `llm-migrate apply exited ${run.status}: ${run.stderr.trim().split("\n")[0]}`;
-  const report = JSON.parse(run.stdout) as { status: string; callSites: { state: string }[] };
-  if (!report.callSites.some((site) => site.state === "rewritten")) return `llm-migrate apply rewrote no call site (status ${report.status})`;
-  return undefined;
 }
 
 async function stub(control: string, path: "stats" | "reset"): Promise<{ peakInFlight: number }> {
@@ -117,7 +95,7 @@ async function benchExample(example: Example, stubUrl: string): Promise<ExampleR
   const dir = copyExample(example.name);
   try {
     const legacy = await measure(example, dir, "legacy", stubUrl);
-    const notMigrated = migrate(dir);
+    const notMigrated = migrate(dir, POOL_SIZE);
     const migrated = notMigrated ? { version: "migrated" as const, skipped: notMigrated } : await measure(example, dir, "migrated", stubUrl);
     return { example, runs: [legacy, migrated] };
   } finally {

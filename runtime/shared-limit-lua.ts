@@ -11,7 +11,7 @@
  * Time is the server's (TIME), so replicas' clocks never have to agree.
  *   leases   ZSET lease id  -> expiry (ms): slots taken; a holder renews its own
  *   queue    ZSET ticket id -> arrival number: one global FIFO of waiting calls
- *   tickets  ZSET ticket id -> expiry (ms): a waiting replica renews its tickets
+ *   tickets  ZSET ticket id -> expiry (ms): a waiting replica refreshes its tickets each time it asks
  *   seq      arrival counter
  *   pause    ms timestamp before which nobody is granted a slot (after a 429)
  *   replicas ZSET replica id -> expiry (ms): who is alive, to size the fallback pool
@@ -32,15 +32,18 @@ export function redisKeys(prefix: string): { leases: string; queue: string; tick
 }
 
 /**
- * KEYS: leases queue tickets seq pause. ARGV: limit, ttl ms, then this replica's waiting ticket
- * ids, oldest first. A ticket is granted when fewer calls wait ahead of it in the global queue
- * than there are free slots, so a slot goes to the oldest waiter of any replica. Tickets not
- * granted are queued (kept in place if already queued). Returns { pause ms left, granted ids… }.
+ * KEYS: leases queue tickets seq pause. ARGV: limit, lease ttl ms, ticket ttl ms, then this
+ * replica's waiting ticket ids, oldest first. A ticket is granted when fewer calls wait ahead of
+ * it in the global queue than there are free slots, so a slot goes to the oldest waiter of any
+ * replica. Tickets not granted are queued (kept in place if already queued) and refreshed: a
+ * replica pumps several times a second, so a dead replica's tickets leave the queue quickly.
+ * Returns { pause ms left, granted ids… }.
  */
 export const ACQUIRE_LUA = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
+local ticketTtl = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
 for _, id in ipairs(dead) do
@@ -51,7 +54,7 @@ local paused = tonumber(redis.call('GET', KEYS[5]) or '0') - now
 if paused < 0 then paused = 0 end
 local result = { paused }
 local free = limit - redis.call('ZCARD', KEYS[1])
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   local id = ARGV[i]
   local rank = redis.call('ZRANK', KEYS[2], id)
   if rank == false then rank = redis.call('ZCARD', KEYS[2]) end
@@ -65,7 +68,7 @@ for i = 3, #ARGV do
     if redis.call('ZSCORE', KEYS[2], id) == false then
       redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), id)
     end
-    redis.call('ZADD', KEYS[3], now + ttl, id)
+    redis.call('ZADD', KEYS[3], now + ticketTtl, id)
   end
 end
 return result
@@ -79,19 +82,18 @@ return n
 `;
 
 /**
- * KEYS: leases tickets replicas. ARGV: ttl ms, replica id, number of lease ids, lease ids, ticket
- * ids. Renews this replica's leases (re-adding any a restarted Redis lost: those calls are still
- * running), its tickets and its heartbeat. Returns the number of live replicas.
+ * KEYS: leases replicas. ARGV: ttl ms, replica id, since (server ms, 0 for none), lease ids.
+ * Renews this replica's leases (re-adding any a restarted Redis lost: those calls are still
+ * running) and its heartbeat. Returns { live replicas, replicas that renewed after `since`, now }.
  */
 export const RENEW_LUA = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-local leases = tonumber(ARGV[3])
-for i = 4, 3 + leases do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
-for i = 4 + leases, #ARGV do redis.call('ZADD', KEYS[2], 'XX', now + ttl, ARGV[i]) end
-redis.call('ZADD', KEYS[3], now + ttl, ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-return redis.call('ZCARD', KEYS[3])
+for i = 4, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local since = tonumber(ARGV[3]) + ttl
+return { redis.call('ZCARD', KEYS[2]), redis.call('ZCOUNT', KEYS[2], '(' .. since, '+inf'), now }
 `;
 
 /** KEYS: pause. ARGV: ms, channel. Extends the shared pause and tells every replica; returns ms left. */

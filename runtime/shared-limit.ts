@@ -22,7 +22,7 @@ export interface SharedLimitSettings {
   prefix: string;
   /** Local pool while Redis is away (LLM_REDIS_FALLBACK_POOL_SIZE); default limit ÷ live replicas. */
   fallbackPoolSize: number | undefined;
-  /** After Redis comes back, how long to stay on the local pool so every replica can re-register its calls first. */
+  /** After Redis comes back, at most how long to stay on the local pool while the other replicas re-register their calls. */
   settleMs: number;
 }
 
@@ -44,6 +44,8 @@ interface Waiter {
 type Mode = "shared" | "fallback" | "settling";
 
 const TICK_MS = 100;
+/** A waiting call's place in the global queue lives this long unless its replica asks again (it does every tick or sooner). */
+const TICKET_MS = 500;
 
 export class SharedLimit {
   /** Calls of this process holding a slot (a lease, or a local slot while Redis is away). */
@@ -66,6 +68,8 @@ export class SharedLimit {
   private subscriber: RedisConnection | undefined;
   private everConnected = false;
   private settledAt = 0;
+  /** Redis's clock when this replica came back to it (0 when not settling). */
+  private backAt = 0;
   private lostAt = 0;
   /** Moving average of how long a call holds its slot, in ms. */
   private holdMs = 0;
@@ -186,7 +190,10 @@ export class SharedLimit {
     if (this.waiters.length === 0) return;
     if (this.mode !== "shared") {
       if (!this.localPoolOpen()) return;
+      const before = this.held.size;
       while (this.waiters.length > 0 && this.held.size < this.fallbackPoolSize()) this.grant(this.waiters.shift()!);
+      // While settling, what the local pool lets in is registered in Redis at once.
+      if (this.mode === "settling" && this.held.size > before) this.renew();
       return;
     }
     if (this.pumping) {
@@ -196,7 +203,7 @@ export class SharedLimit {
     this.pumping = true;
     const { leases, queue, tickets, seq, pause } = this.keys;
     const ids = this.waiters.map((waiter) => waiter.id);
-    this.redis!.eval(ACQUIRE_LUA, 5, leases, queue, tickets, seq, pause, this.settings.limit, this.settings.leaseMs, ...ids)
+    this.redis!.eval(ACQUIRE_LUA, 5, leases, queue, tickets, seq, pause, this.settings.limit, this.settings.leaseMs, TICKET_MS, ...ids)
       .then((reply) => {
         const [pausedMs, ...granted] = reply as [number, ...string[]];
         const late: string[] = [];
@@ -229,34 +236,46 @@ export class SharedLimit {
   }
 
   private tick(): void {
-    const now = Date.now();
-    if (this.mode === "settling" && now >= this.settledAt) {
-      this.mode = "shared";
-      this.log(`[llm-runtime] Redis is back: the LLM limit is shared again (${this.settings.limit} slots across replicas).`);
-    }
-    // Renew every TTL/3; while Redis is away the same call checks whether it is back.
-    if (now - this.lastRenew >= (this.mode === "fallback" ? 250 : this.settings.leaseMs / 3)) this.renew();
+    // Renew every TTL/3; while Redis is away the same call checks whether it is back, and
+    // while settling it watches the other replicas come back.
+    const every = this.mode === "shared" ? this.settings.leaseMs / 3 : this.mode === "settling" ? TICK_MS : 250;
+    if (Date.now() - this.lastRenew >= every) this.renew();
     this.pump();
   }
 
   private renew(): void {
     if (!this.redis) return;
     this.lastRenew = Date.now();
-    const { leases, tickets, replicas } = this.keys;
-    const held = [...this.held];
-    const ids = this.mode === "shared" ? this.waiters.map((waiter) => waiter.id) : [];
-    this.redis.eval(RENEW_LUA, 3, leases, tickets, replicas, this.settings.leaseMs, this.replicaId, held.length, ...held, ...ids).then(
-      (alive) => {
-        this.replicas = Number(alive);
-        if (this.mode !== "fallback") return;
-        // Our running calls are registered again; give the other replicas time to do the same.
-        this.mode = this.everConnected ? "settling" : "shared";
-        this.settledAt = Date.now() + this.settings.settleMs;
-        this.everConnected = true;
-        this.pump();
-      },
+    const { leases, replicas } = this.keys;
+    this.redis.eval(RENEW_LUA, 2, leases, replicas, this.settings.leaseMs, this.replicaId, this.backAt, ...this.held).then(
+      (reply) => this.renewed(...(reply as [number, number, number])),
       (err) => this.lost(err),
     );
+  }
+
+  /**
+   * After Redis was away, this replica has registered its running calls again; it stays on its
+   * local pool (registering what that lets in) until every replica it knew has renewed since,
+   * and so registered its own, or until settleMs has passed (a replica may have died meanwhile).
+   */
+  private renewed(alive: number, renewedSince: number, now: number): void {
+    if (this.mode === "shared" || !this.everConnected) this.replicas = alive;
+    if (this.mode === "fallback") {
+      if (this.everConnected) this.settle(now);
+      else this.mode = "shared";
+      this.everConnected = true;
+    } else if (this.mode === "settling" && (renewedSince >= this.replicas || Date.now() >= this.settledAt)) {
+      this.mode = "shared";
+      this.backAt = 0;
+      this.log(`[llm-runtime] Redis is back: the LLM limit is shared again (${this.settings.limit} slots across replicas).`);
+    }
+    this.pump();
+  }
+
+  private settle(now: number): void {
+    this.mode = "settling";
+    this.backAt = now;
+    this.settledAt = Date.now() + this.settings.settleMs;
   }
 
   /** Redis failed a command: run on the local pool until it answers again. */
@@ -312,6 +331,6 @@ export function sharedLimitFromEnv(poolSize: number, env: NodeJS.ProcessEnv = pr
     leaseMs: number("LLM_REDIS_LEASE_MS", 100) ?? 10_000,
     prefix: env.LLM_REDIS_PREFIX?.trim() || "llm-runtime",
     fallbackPoolSize: number("LLM_REDIS_FALLBACK_POOL_SIZE", 1),
-    settleMs: number("LLM_REDIS_SETTLE_MS", 0) ?? 1000,
+    settleMs: number("LLM_REDIS_SETTLE_MS", 0) ?? 5000,
   };
 }

@@ -26,11 +26,14 @@ except ImportError:  # redis-py missing or older than 4.2
 logger = logging.getLogger("llm_api")
 
 _TICK_S = 0.1
+# A waiting call's place in the global queue lives this long unless its replica asks again (it does every tick or sooner).
+_TICKET_MS = 500
 
 ACQUIRE_LUA = """local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
+local ticketTtl = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
 for _, id in ipairs(dead) do
@@ -41,7 +44,7 @@ local paused = tonumber(redis.call('GET', KEYS[5]) or '0') - now
 if paused < 0 then paused = 0 end
 local result = { paused }
 local free = limit - redis.call('ZCARD', KEYS[1])
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   local id = ARGV[i]
   local rank = redis.call('ZRANK', KEYS[2], id)
   if rank == false then rank = redis.call('ZCARD', KEYS[2]) end
@@ -55,7 +58,7 @@ for i = 3, #ARGV do
     if redis.call('ZSCORE', KEYS[2], id) == false then
       redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), id)
     end
-    redis.call('ZADD', KEYS[3], now + ttl, id)
+    redis.call('ZADD', KEYS[3], now + ticketTtl, id)
   end
 end
 return result
@@ -70,12 +73,11 @@ return n
 RENEW_LUA = """local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-local leases = tonumber(ARGV[3])
-for i = 4, 3 + leases do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
-for i = 4 + leases, #ARGV do redis.call('ZADD', KEYS[2], 'XX', now + ttl, ARGV[i]) end
-redis.call('ZADD', KEYS[3], now + ttl, ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-return redis.call('ZCARD', KEYS[3])
+for i = 4, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local since = tonumber(ARGV[3]) + ttl
+return { redis.call('ZCARD', KEYS[2]), redis.call('ZCOUNT', KEYS[2], '(' .. since, '+inf'), now }
 """
 
 PAUSE_LUA = """local t = redis.call('TIME')
@@ -118,7 +120,7 @@ def settings_from_env(pool_size):
         "lease_ms": lease_ms if lease_ms is not None else 10_000,
         "prefix": os.environ.get("LLM_REDIS_PREFIX", "").strip() or "llm-runtime",
         "fallback_pool_size": _env_int("LLM_REDIS_FALLBACK_POOL_SIZE", 1),
-        "settle_ms": settle_ms if settle_ms is not None else 1000,
+        "settle_ms": settle_ms if settle_ms is not None else 5000,
     }
 
 
@@ -149,6 +151,7 @@ class SharedLimit:
         self._tasks = []
         self._ever_connected = False
         self._settled_at = 0.0
+        self._back_at = 0  # Redis's clock when this replica came back to it (0 when not settling)
         self._lost_at = 0.0
         self._last_renew = 0.0
         self._hold_s = 0.0
@@ -308,8 +311,12 @@ class SharedLimit:
             return
         if self.mode != "shared":
             if self._local_pool_open():
+                before = len(self.held)
                 while self.waiters and len(self.held) < self.fallback_pool_size():
                     self._grant(self.waiters.pop(0))
+                # While settling, what the local pool lets in is registered in Redis at once.
+                if self.mode == "settling" and len(self.held) > before:
+                    asyncio.get_running_loop().create_task(self._renew())
             return
         if self._pumping:
             self._pump_again = True
@@ -323,7 +330,7 @@ class SharedLimit:
         try:
             reply = await self._redis.eval(
                 ACQUIRE_LUA, 5, keys["leases"], keys["queue"], keys["tickets"], keys["seq"], keys["pause"],
-                self.settings["limit"], self.settings["lease_ms"], *ids)
+                self.settings["limit"], self.settings["lease_ms"], _TICKET_MS, *ids)
             paused_ms, granted = int(reply[0]), reply[1:]
             by_id = {waiter.id: waiter for waiter in self.waiters}
             late = []
@@ -348,35 +355,39 @@ class SharedLimit:
     async def _ticker(self):
         while True:
             await asyncio.sleep(_TICK_S)
-            now = time.monotonic()
-            if self.mode == "settling" and now >= self._settled_at:
-                self.mode = "shared"
-                logger.warning("llm_api: Redis is back: the LLM limit is shared again (%s slots across replicas).", self.settings["limit"])
-            # Renew every TTL/3; while Redis is away the same call checks whether it is back.
-            every_s = 0.25 if self.mode == "fallback" else self.settings["lease_ms"] / 3000
-            if now - self._last_renew >= every_s:
-                self._last_renew = now
+            # Renew every TTL/3; while Redis is away the same call checks whether it is back, and
+            # while settling it watches the other replicas come back.
+            every_s = {"shared": self.settings["lease_ms"] / 3000, "settling": _TICK_S}.get(self.mode, 0.25)
+            if time.monotonic() - self._last_renew >= every_s:
                 await self._renew()
             self._pump()
 
     async def _renew(self):
+        self._last_renew = time.monotonic()
         keys = self.keys
-        held = list(self.held)
-        ids = [waiter.id for waiter in self.waiters] if self.mode == "shared" else []
         try:
-            alive = await self._redis.eval(
-                RENEW_LUA, 3, keys["leases"], keys["tickets"], keys["replicas"],
-                self.settings["lease_ms"], self._replica_id, len(held), *held, *ids)
+            alive, renewed_since, now = await self._redis.eval(
+                RENEW_LUA, 2, keys["leases"], keys["replicas"], self.settings["lease_ms"], self._replica_id, self._back_at, *self.held)
         except Exception as exc:
             self._lost(exc)
             return
-        self.replicas = int(alive)
-        if self.mode != "fallback":
-            return
-        # Our running calls are registered again; give the other replicas time to do the same.
-        self.mode = "settling" if self._ever_connected else "shared"
-        self._settled_at = time.monotonic() + self.settings["settle_ms"] / 1000
-        self._ever_connected = True
+        # After Redis was away, this replica has registered its running calls again; it stays on
+        # its local pool (registering what that lets in) until every replica it knew has renewed
+        # since, and so registered its own, or until settle_ms has passed (one may have died).
+        if self.mode == "shared" or not self._ever_connected:
+            self.replicas = int(alive)
+        if self.mode == "fallback":
+            if self._ever_connected:
+                self.mode = "settling"
+                self._back_at = int(now)
+                self._settled_at = time.monotonic() + self.settings["settle_ms"] / 1000
+            else:
+                self.mode = "shared"
+            self._ever_connected = True
+        elif self.mode == "settling" and (int(renewed_since) >= self.replicas or time.monotonic() >= self._settled_at):
+            self.mode = "shared"
+            self._back_at = 0
+            logger.warning("llm_api: Redis is back: the LLM limit is shared again (%s slots across replicas).", self.settings["limit"])
         self._pump()
 
     def _lost(self, exc):

@@ -27,6 +27,6 @@ describe.skipIf(!ready)("Python runtime: shared limit on Redis", () => {
       throw new Error(`${DEBIAN_PYTHON} ${args.join(" ")} failed:\n${error.stdout ?? ""}${error.stderr ?? ""}`);
     });
     expect(stderr).toMatch(/^OK\b/m);
-    expect(stderr.match(/ \.\.\. ok$/gm)).toHaveLength(4);
+    expect(stderr).toMatch(/^Ran 4 tests\b/m);
   }, 60_000);
 });
