@@ -96,7 +96,7 @@ class GatedLlmClient implements AsyncLlmClient {
     this.adaptive = !(limit instanceof FixedLimit);
     this.localGate = new Gate(limit.current, settings.maxQueue, () => this.metrics.typicalLatencyMs);
     // With LLM_REDIS_URL set, one limit across every replica (shared-limit.ts).
-    this.gate = gateFor(this.localGate);
+    this.gate = gateFor(this.localGate, settings.poolSize === "auto" ? settings.poolMax : settings.poolSize);
     limit.onChange?.((current) => this.localGate.setCapacity(current));
     this.metrics = new LlmMetrics(
       {

@@ -115,8 +115,11 @@ export class SharedGate {
   }
 }
 
-/** The local gate, or the local gate with the shared limit behind it when LLM_REDIS_URL is set. */
-export function gateFor(local: Gate): Gate | SharedGate {
-  const settings = sharedLimitFromEnv(local.capacity);
+/**
+ * The local gate, or the local gate with the shared limit behind it when LLM_REDIS_URL is set.
+ * `poolSize` is the global pool when LLM_GLOBAL_POOL_SIZE is unset (an adaptive pool's maximum).
+ */
+export function gateFor(local: Gate, poolSize: number): Gate | SharedGate {
+  const settings = sharedLimitFromEnv(poolSize);
   return settings ? new SharedGate(local, new SharedLimit(settings)) : local;
 }
