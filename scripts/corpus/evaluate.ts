@@ -35,6 +35,8 @@ export interface RepoResult {
   breakage: string[];
   /** Notes that do not break anything (e.g. a control path the checkout lacks). */
   notes: string[];
+  /** What the tool said overall: the report's status and the codes of its findings. */
+  toolSaid: string;
   clean: boolean;
 }
 
@@ -124,7 +126,9 @@ export async function evaluateRepo(entry: CorpusEntry, checkout: string, cli: Cl
     }
 
     const clean = breakage.length === 0 && sites.every((site) => site.ok);
-    return { entry, sites, scanExit: scan.code, applyExit: apply.code, rollbackExit, types, breakage, notes, clean };
+    const findingCodes = [...new Set(report.findings.map((finding) => finding.code))].join(",");
+    const toolSaid = `${report.status ?? "?"}${findingCodes ? " " + findingCodes : ""}; wrote ${diff.added.length} new, ${diff.changed.length} changed`;
+    return { entry, sites, scanExit: scan.code, applyExit: apply.code, rollbackExit, types, breakage, notes, toolSaid, clean };
   } finally {
     cleanup();
   }

@@ -77,6 +77,7 @@ function details(result: RepoResult): string[] {
   }
   for (const problem of result.breakage) lines.push(`  BROKE  ${problem}`);
   for (const note of result.notes) lines.push(`  note   ${note}`);
+  if (lines.length > 0) lines.push(`  tool   ${result.toolSaid}`);
   return lines;
 }
 
@@ -91,7 +92,7 @@ export async function runCorpus(entries: readonly CorpusEntry[], folder: string,
           return await evaluateRepo(entry, join(folder, entry.name), cli);
         } catch (error) {
           const sites = entry.sites.map((site) => ({ site, outcome: { kind: "missed" } as const, ok: false }));
-          return { entry, sites, scanExit: -1, applyExit: -1, rollbackExit: undefined, types: "n/a", breakage: [`runner error: ${(error as Error).message}`], notes: [], clean: false };
+          return { entry, sites, scanExit: -1, applyExit: -1, rollbackExit: undefined, types: "n/a", breakage: [`runner error: ${(error as Error).message}`], notes: [], toolSaid: "", clean: false };
         }
       }),
     ),
