@@ -66,6 +66,10 @@ export interface SdkRow {
   freeFunctions?: boolean;
   /** How the runtime's request options reach these calls, unless a call says otherwise. */
   options: OptionsForm;
+  /** A general-purpose HTTP client: its calls are LLM calls only when their URL or payload says so. */
+  generalHttp?: boolean;
+  /** A model run in-process (no network): the call holds a CPU or GPU, not an upstream connection. */
+  runsLocally?: boolean;
 }
 
 const STAINLESS: OptionsForm = { argument: 1, fields: "whole" };
@@ -284,10 +288,11 @@ export const SDKS: readonly SdkRow[] = [
     id: "py-http",
     language: "python",
     packages: ["requests", "httpx"],
-    clientClasses: ["Client", "Session"],
+    clientClasses: ["Client", "Session", "session"], // requests.session() is the old spelling of Session()
     clientExports: ["requests", "httpx"],
     calls: calls(["post"]),
     options: { fields: "none" },
+    generalHttp: true,
   },
   {
     // A local model run in-process: calling the model object runs it.
@@ -297,6 +302,7 @@ export const SDKS: readonly SdkRow[] = [
     clientClasses: ["Llama"],
     calls: [...calls(["", "create_chat_completion", "create_completion"], PARAM_STREAM), ...calls(["embed", "create_embedding"])],
     options: { fields: "none" },
+    runsLocally: true,
   },
   {
     id: "py-transformers",
@@ -306,6 +312,7 @@ export const SDKS: readonly SdkRow[] = [
     clientExports: ["pipeline"],
     calls: calls([""]),
     options: { fields: "none" },
+    runsLocally: true,
   },
 ];
 

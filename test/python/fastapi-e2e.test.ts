@@ -3,8 +3,8 @@
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
-import { copyServer, llmMigrate, postJson, removeScratch, snapshotTree, startServer } from "../e2e/support.js";
-import { PYTHON } from "./helpers.js";
+import { copyServer, llmMigrate, postJson, removeScratch, snapshotTree } from "../e2e/support.js";
+import { startUvicorn } from "./helpers.js";
 import { describeWithFastapi } from "../debian-python.js";
 
 const nineUsers = Array.from({ length: 9 }, (_, i) => ({
@@ -28,14 +28,7 @@ describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
     if (dir) removeScratch(dir);
   });
 
-  const start = (env: Record<string, string> = {}) =>
-    startServer(["/bin/sh", "-c", `exec ${PYTHON} -m uvicorn app.main:app --host 127.0.0.1 --port "$PORT"`], dir, {
-      OPENAI_BASE_URL: stub.url,
-      OPENAI_API_KEY: "sk-test-not-a-secret",
-      PYTHONDONTWRITEBYTECODE: "1",
-      LLM_POOL_SIZE: "3",
-      ...env,
-    }, "Uvicorn running");
+  const start = (env: Record<string, string> = {}) => startUvicorn("app.main:app", dir, stub.url, env);
 
   /** Nine users at once; the wall time goes to the log for the report, never into an assertion. */
   async function chatConcurrently(url: string, label: string) {

@@ -6,6 +6,7 @@ import { Project } from "ts-morph";
 import { loadPythonParser, PythonSourceFile } from "../../src/languages/python/parse.js";
 import { migratePythonProject } from "../../transforms/python/index.js";
 import type { MigrationOutcome } from "../../transforms/types.js";
+import { startServer } from "../e2e/support.js";
 import { DEFAULT_SETTINGS, listFiles, REPO, ROOT } from "../transforms/helpers.js";
 
 // The fixture layout and its file helpers are the TypeScript fixtures' own.
@@ -47,4 +48,15 @@ export function pyCompile(tree: Map<string, string>, runtimeDir: string | undefi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A uvicorn server for `module:app` in `cwd` under Debian's Python, its LLM calls sent to `upstream`, with a pool of 3. */
+export function startUvicorn(app: string, cwd: string, upstream: string, env: Record<string, string> = {}) {
+  return startServer(["/bin/sh", "-c", `exec ${PYTHON} -m uvicorn ${app} --host 127.0.0.1 --port "$PORT"`], cwd, {
+    OPENAI_BASE_URL: upstream,
+    OPENAI_API_KEY: "sk-test-not-a-secret",
+    PYTHONDONTWRITEBYTECODE: "1",
+    LLM_POOL_SIZE: "3",
+    ...env,
+  }, "Uvicorn running");
 }

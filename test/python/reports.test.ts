@@ -22,9 +22,10 @@ describe("Python call-site reports", () => {
       { file: "server.py", line: 26, callee: "client.chat.completions.create", state: "rewritten", key: "current_user.id" },
       { file: "server.py", line: 35, callee: "client.chat.completions.create", state: "left", reason: "PY_STREAMING" },
     ]],
+    // summarise() is a wrapper: its call is gated, and the wrapper runs as written inside it
     ["sync-def-route-left", [
       { file: "main.py", line: 11, callee: "llm_client.generate_response", state: "left", reason: "PY_SYNC_ROUTE" },
-      { file: "main.py", line: 15, callee: "llm_client.generate_response", state: "left", reason: "SYNC_CALLER" },
+      { file: "main.py", line: 20, callee: "summarise", state: "rewritten" },
     ]],
     ["thread-lock-left", [{ file: "main.py", line: 22, callee: "llm_model.generate_response", state: "left", reason: "PY_THREAD_LOCK" }]],
     // the Slack webhook, the analytics event and the sync helper are not reported
@@ -89,7 +90,7 @@ describe("the engine on Python targets", () => {
   it("refuses, naming the file, a module that does not parse and must change", async () => {
     const dir = mkdtempSync(join(tmpdir(), "llm-migrate-py-bad-"));
     try {
-      writeFileSync(join(dir, "main.py"), "from fastapi import FastAPI\napp = FastAPI()\nllm_client = LlmClient()\n\n@app.post('/chat')\nasync def chat(m):\n    return llm_client.generate_response(m\n");
+      writeFileSync(join(dir, "main.py"), "from fastapi import FastAPI\napp = FastAPI()\nllm_client = LlmClient()\n\n@app.post('/chat')\nasync def chat(m):\n    return llm_client.generate_response(m)\n\ndef broken(:\n    pass\n");
       const planned = planMigration(dir, { poolSize: 10, canaryPercent: 100 });
       await expect(planned).rejects.toBeInstanceOf(BadInputError);
       await expect(planned).rejects.toMatchObject({ path: "main.py", message: expect.stringMatching(/^syntax error at \d+:\d+: /) });

@@ -1,6 +1,14 @@
-import { findLlmCalls, findMigratedCalls, type PythonLlmCall, type PythonMigratedCall } from "../../src/languages/python/find-llm-calls.js";
+import {
+  findClientCalls,
+  findMigratedCalls,
+  findModuleCalls,
+  findWrapperFunctionCalls,
+  type PythonLlmCall,
+  type PythonMigratedCall,
+} from "../../src/languages/python/find-llm-calls.js";
+import { findLlmClients, type PythonClientDetection, type PythonLlmClient } from "../../src/languages/python/find-llm-clients.js";
 import { findLlmHttpCalls } from "../../src/languages/python/find-llm-http-calls.js";
-import { findSharedClient, type PythonClientDetection, type PythonSharedClient } from "../../src/languages/python/find-shared-client.js";
+import { findWrappers, insideWrapper, sameWrappers } from "../../src/languages/python/find-wrappers.js";
 import type { PythonSourceFile } from "../../src/languages/python/parse.js";
 import { fastapi, type FastApiApp, type FastApiRoute } from "../frameworks/fastapi.js";
 import { reasons, type ReasonCode } from "../reasons.js";
@@ -13,8 +21,9 @@ export const RUNTIME_MODULE = "llm_api";
 export interface PythonAnalysis {
   files: PythonSourceFile[];
   detection: PythonClientDetection;
-  client?: PythonSharedClient;
-  /** Calls on the shared client and blocking HTTP requests to an LLM API, in source order per file. */
+  /** The client the report names: the first one whose calls were found. */
+  client?: PythonLlmClient;
+  /** LLM calls made where they are, and calls of wrappers (whose own LLM calls run inside them), in source order per file. */
   calls: PythonLlmCall[];
   migrated: PythonMigratedCall[];
   app?: FastApiApp;
@@ -38,35 +47,65 @@ export interface PythonTransform {
   run(context: PythonMigrationContext): void;
 }
 
+/** The first line of the vendored runtime: how it is told apart from an app module that is also called llm_api.py. */
+const RUNTIME_FIRST_LINE = '"""One process-wide, semaphore-gated async LLM client';
+
 /** The target's own Python modules, not the vendored runtime. */
 export function candidateFiles(input: MigrationInput): PythonSourceFile[] {
-  return (input.pythonFiles ?? []).filter((file) => !file.getFilePath().endsWith(`/${RUNTIME_MODULE}.py`));
+  return (input.pythonFiles ?? []).filter((file) => !(file.getFilePath().endsWith(`/${RUNTIME_MODULE}.py`) && file.getFullText().startsWith(RUNTIME_FIRST_LINE)));
 }
 
+/**
+ * Finds the LLM calls by what they call: SDK clients and local models from the SDK table, pre-1.0
+ * module calls and HTTP requests to LLM APIs; then the project's wrappers around those (whatever
+ * their names) and the calls of the wrappers, until no new wrapper turns up.
+ */
 export function analyse(input: MigrationInput): PythonAnalysis {
   const files = candidateFiles(input);
-  const detection = findSharedClient(files, input.settings);
   const migrated = findMigratedCalls(files);
-  const { client } = detection;
+  const sdkClients = findLlmClients(files, input.settings).clients;
+  const made = unique([...findClientCalls(files, sdkClients, new Map()), ...findModuleCalls(files), ...findLlmHttpCalls(files)]);
+  let wrappers = findWrappers(made);
+  let detection: PythonClientDetection;
+  let wrapperCalls: PythonLlmCall[];
+  for (;;) {
+    detection = findLlmClients(files, input.settings, wrappers.classes);
+    const wrapperClients = detection.clients.filter((c) => c.kind === "wrapper");
+    wrapperCalls = [...findClientCalls(files, wrapperClients, wrappers.classes, input.settings.method), ...findWrapperFunctionCalls(files, wrappers.functions)];
+    const next = findWrappers([...made, ...wrapperCalls]);
+    if (sameWrappers(next, wrappers)) break;
+    wrappers = next;
+  }
   const insideMigrated = (call: PythonLlmCall) =>
     migrated.some((m) => m.file === call.file && m.conditional.startIndex <= call.call.startIndex && call.call.endIndex <= m.conditional.endIndex);
-  const clientCalls = client ? findLlmCalls(files, client, input.settings.method) : [];
+  const calls = unique([...made, ...wrapperCalls])
+    .filter((call) => !insideMigrated(call) && !insideWrapper(call, wrappers))
+    .sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.call.startIndex - b.call.startIndex);
   return {
     files,
     detection,
-    client,
-    calls: [...clientCalls, ...findLlmHttpCalls(files).filter((h) => !clientCalls.some((c) => c.call.equals(h.call)))]
-      .filter((call) => !insideMigrated(call))
-      .sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.call.startIndex - b.call.startIndex),
+    client: calls.find((c) => c.client)?.client ?? detection.clients[0],
+    calls,
     migrated,
     app: fastapi.findApp(files),
     routes: files.flatMap((file) => fastapi.findRoutes(file)),
   };
 }
 
-/** Whether the app has LLM calls to gate (or gated ones): a shared client, or blocking HTTP requests to an LLM API without one. */
+/** One entry per call node: a call can be reached through more than one client. */
+function unique(calls: PythonLlmCall[]): PythonLlmCall[] {
+  const seen = new Set<string>();
+  return calls.filter((call) => {
+    const at = `${call.file.getFilePath()}:${call.call.startIndex}`;
+    if (seen.has(at)) return false;
+    seen.add(at);
+    return true;
+  });
+}
+
+/** Whether the app has LLM calls to gate, or gated ones. */
 export function hasLlmCalls(analysis: PythonAnalysis): boolean {
-  return analysis.client !== undefined || analysis.calls.length > 0 || analysis.migrated.length > 0;
+  return analysis.calls.length > 0 || analysis.migrated.length > 0;
 }
 
 /** Path relative to the root, with forward slashes, as reports show it. */

@@ -1,5 +1,6 @@
 import type { PythonLlmCall } from "../../src/languages/python/find-llm-calls.js";
 import { findUserKey } from "../../src/languages/python/find-user-key.js";
+import { alwaysStreams } from "../../src/languages/python/sdk-table.js";
 import {
   ancestors,
   children,
@@ -36,7 +37,7 @@ export const gateCallSites: PythonTransform = {
       });
     }
     for (const call of analysis.calls) {
-      const decision = decide(call, context, analysis.client?.isAsync ?? false);
+      const decision = decide(call, context);
       const at = call.call.startPosition;
       const report = { file: relativePath(context.input, call.file), line: at.row + 1, column: at.column + 1, callee: call.callee };
       if ("reason" in decision) {
@@ -54,7 +55,7 @@ export const gateCallSites: PythonTransform = {
   },
 };
 
-function decide(call: PythonLlmCall, context: PythonMigrationContext, asyncSdk: boolean): Decision {
+function decide(call: PythonLlmCall, context: PythonMigrationContext): Decision {
   const fn = enclosingFunction(call.call);
   if (!fn) return { reason: "TOP_LEVEL" };
   if (fn.type === "lambda") return { reason: "SYNC_CALLBACK" };
@@ -64,13 +65,15 @@ function decide(call: PythonLlmCall, context: PythonMigrationContext, asyncSdk: 
   const argsText = argumentsText(call.call);
   const key = findUserKey(fn, context.analyse().files);
   const receiver = call.callee.slice(0, call.callee.length - call.method.length - 1);
-  const streams = args.some((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "stream" && a.childForFieldName("value")?.text !== "False");
+  const streams =
+    alwaysStreams(call.sdkCall) ||
+    args.some((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "stream" && a.childForFieldName("value")?.text !== "False");
   if (streams) return { reason: "PY_STREAMING" };
   const withArgs = argsText ? `${call.callee}, ${argsText}` : call.callee;
   if (call.kind === "sdk") {
     // The runtime retries; the SDK's own retries would stack on top of them.
     const target = `${receiver}.with_options(max_retries=0).${call.method}`;
-    if (call.awaited || asyncSdk) {
+    if (call.awaited || call.client?.isAsync) {
       if (!call.awaited) return { reason: "SYNC_CALLER" };
       return { replace: call.call.parent!, newPath: `await get_async_llm_client().run(${target}, ${argsText})`, legacy: call.call.parent!.text, key, usesAsyncio: false };
     }

@@ -27,14 +27,12 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
   const findings: Finding[] = [];
   const where = (file: PythonSourceFile, index: number) => ({ file: relativePath(input, file), line: file.lineAt(index) });
   for (const { file, construction } of first.detection.perRequest) findings.push(finding("PER_REQUEST_CLIENT", "info", where(file, construction.startIndex)));
-  for (const other of first.detection.others) findings.push(finding("MULTIPLE_CLIENTS", "warning", where(other.file, other.declaration.startIndex)));
   const { client, app } = first;
   const migratedBefore = files.some(importsRuntime);
   if (!hasLlmCalls(first)) {
     findings.push(finding("NO_SHARED_CLIENT", "warning"));
     return { callSites: [], findings, alreadyMigrated: migratedBefore, framework: fastapi.name };
   }
-  // Without a shared client, the blocking HTTP requests to an LLM API are what gets gated.
   const runtimeHome = app?.file ?? client?.file ?? (first.calls[0] ?? first.migrated[0]!).file;
   const context: PythonMigrationContext = {
     input,
@@ -54,6 +52,12 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
     if (!input.only || input.only.includes(transform.name)) transform.run(context);
   }
   addRuntimeImports(context);
+  const gating = !input.only || input.only.includes(gateCallSites.name);
+  if (gating && !context.callSites.some((site) => site.state !== "left")) {
+    // Nothing gated: nothing is written (no runtime, route or comment), and every call is reported.
+    for (const file of files) if (file.getFullText() !== before.get(file)) file.replaceText(before.get(file)!);
+    findings.splice(0, findings.length, ...findings.filter((f) => f.code !== "METRICS_ROUTE_ADDED"));
+  }
   const changed = files.some((f) => f.getFullText() !== before.get(f));
   return {
     entryFile: app ? relativePath(input, app.file) : undefined,

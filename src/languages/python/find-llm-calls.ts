@@ -1,16 +1,15 @@
-import type { PythonSharedClient } from "./find-shared-client.js";
-import { children, descendants, enclosingFunction, type PythonNode, type PythonSourceFile } from "./parse.js";
+import type { SdkCall } from "../sdks.js";
+import type { PythonLlmClient, WrapperClasses } from "./find-llm-clients.js";
+import { ancestors, children, descendants, enclosingFunction, parametersOf, type PythonNode, type PythonSourceFile } from "./parse.js";
+import { importedPackages, moduleClientRows, sdkCallAt } from "./sdk-table.js";
 
-/** SDK methods that make one upstream call, as attribute paths after the client. */
-const SDK_METHODS = ["chat.completions.create", "responses.create", "completions.create"];
-/** Wrapper methods that ask the model for a reply, when the user does not name one with --method. */
+/** Wrapper methods that ask the model for a reply, for a wrapper class defined outside the tree, when the user does not name one with --method. */
 const WRAPPER_METHOD = /generate|complet|chat|ask|respon|reply|answer|invoke|predict|summar/i;
-/** Calls on a local model that run it: the model itself (`llm(prompt)`, `generator(prompt)`) and llama_cpp's completion methods. */
-const LOCAL_MODEL_METHODS = ["", "create_chat_completion", "create_completion"];
 
 /**
- * What the call reaches, which decides its rewrite: an SDK method, a wrapper method, a local model
- * run in-process, or a blocking HTTP request to an LLM API (`requests.post`, `httpx.post`).
+ * What the call reaches, which decides its rewrite: an SDK method, a wrapper (a project function or
+ * method that makes LLM calls), a local model run in-process, or a blocking HTTP request to an LLM
+ * API (`requests.post`, `httpx.post`).
  */
 export type PythonLlmCallKind = "sdk" | "wrapper" | "model" | "http";
 
@@ -24,46 +23,94 @@ export interface PythonLlmCall {
   kind: PythonLlmCallKind;
   /** True when the call is the operand of `await`. */
   awaited: boolean;
+  /** The client it is made on; undefined for module calls, wrapper functions and HTTP requests. */
+  client?: PythonLlmClient;
+  /** The SDK table's entry for the call, when it has one. */
+  sdkCall?: SdkCall;
 }
 
-/** A call site the migration already rewrote: `(new path) if use_new_llm_path(...) else (original)`. */
-export interface PythonMigratedCall {
+/** A sync project function that makes LLM calls (`def ask_llm(prompt): ...`), called by name from where it is visible. */
+export interface PythonWrapperFunction {
   file: PythonSourceFile;
-  conditional: PythonNode;
-  callee: string;
-  /** The `key=` of its condition; undefined for `key=None`. */
-  key?: string;
+  fn: PythonNode;
+  name: string;
 }
 
-/** Every call on the shared client, in every file that can reach it. */
-export function findLlmCalls(files: readonly PythonSourceFile[], client: PythonSharedClient, method?: string): PythonLlmCall[] {
+/** Every call on the given clients, in every file that can reach them. */
+export function findClientCalls(files: readonly PythonSourceFile[], clients: readonly PythonLlmClient[], wrappers: WrapperClasses, method?: string): PythonLlmCall[] {
   const calls: PythonLlmCall[] = [];
-  for (const file of files) {
-    const reachesByName = client.access.kind === "name" && (file === client.file || importsName(file, client.access.name));
-    for (const call of descendants(file.root, "call")) {
-      const fn = call.childForFieldName("function");
-      if (fn?.type !== "attribute" && fn?.type !== "identifier") continue;
-      const match = splitClientCall(fn.text, client, reachesByName, aliasesIn(call, client));
-      if (match === undefined) continue;
-      const gated =
-        client.kind === "sdk"
-          ? SDK_METHODS.includes(match)
-          : client.kind === "model"
-            ? LOCAL_MODEL_METHODS.includes(match)
-            : method
-              ? match === method
-              : match !== "" && !match.includes(".") && WRAPPER_METHOD.test(match);
-      if (!gated) continue;
-      calls.push({ file, call, callee: fn.text, method: match, kind: client.kind, awaited: call.parent?.type === "await" });
+  const seen = new Set<string>();
+  for (const client of clients) {
+    for (const file of files) {
+      const reachesByName = client.access.kind === "name" && (file === client.file || importsName(file, client.access.name));
+      if (client.access.kind === "self" && file !== client.file) continue;
+      for (const call of descendants(client.access.kind === "self" ? client.access.cls : file.root, "call")) {
+        const fn = call.childForFieldName("function");
+        if (fn?.type !== "attribute" && fn?.type !== "identifier") continue;
+        const match = splitClientCall(fn.text, client, reachesByName, aliasesIn(call, client, files));
+        if (match === undefined) continue;
+        const sdkCall = client.row && sdkCallAt(client.row, match);
+        const gated = client.row ? sdkCall !== undefined : isWrapperMethod(match, wrappers.get(client.constructedWith), method);
+        const at = `${file.getFilePath()}:${call.startIndex}`;
+        if (!gated || seen.has(at)) continue;
+        seen.add(at);
+        calls.push({ file, call, callee: fn.text, method: match, kind: client.kind, awaited: isAwaited(call), client, ...(sdkCall ? { sdkCall } : {}) });
+      }
     }
   }
   return calls;
 }
 
-/** The method part of `receiver.method` when the receiver is the shared client; "" when the client itself is called. */
-function splitClientCall(callee: string, client: PythonSharedClient, reachesByName: boolean, aliases: Set<string>): string | undefined {
+/** Pre-1.0 module calls: `openai.ChatCompletion.create(...)` where the module itself is the client. */
+export function findModuleCalls(files: readonly PythonSourceFile[]): PythonLlmCall[] {
+  const calls: PythonLlmCall[] = [];
+  for (const file of files) {
+    for (const row of moduleClientRows(importedPackages(file))) {
+      for (const call of descendants(file.root, "call")) {
+        const callee = call.childForFieldName("function")?.text ?? "";
+        const module = row.packages.find((p) => callee.startsWith(`${p}.`));
+        const sdkCall = module === undefined ? undefined : sdkCallAt(row, callee.slice(module.length + 1));
+        if (sdkCall) calls.push({ file, call, callee, method: sdkCall.path, kind: "sdk", awaited: isAwaited(call), sdkCall });
+      }
+    }
+  }
+  return calls;
+}
+
+/** Calls of wrapper functions, by their name where they are defined or imported, or as `module.name`. */
+export function findWrapperFunctionCalls(files: readonly PythonSourceFile[], wrappers: readonly PythonWrapperFunction[]): PythonLlmCall[] {
+  const calls: PythonLlmCall[] = [];
+  for (const wrapper of wrappers) {
+    const module = wrapper.file.getFilePath().replace(/^.*\//, "").replace(/\.py$/, "");
+    for (const file of files) {
+      const byName = file === wrapper.file || importsName(file, wrapper.name);
+      for (const call of descendants(file.root, "call")) {
+        const callee = call.childForFieldName("function")?.text ?? "";
+        if (!(byName && callee === wrapper.name) && callee !== `${module}.${wrapper.name}`) continue;
+        if (ancestors(call).some((a) => a.equals(wrapper.fn))) continue; // recursion is not a caller
+        calls.push({ file, call, callee, method: "", kind: "wrapper", awaited: isAwaited(call) });
+      }
+    }
+  }
+  return calls;
+}
+
+function isAwaited(call: PythonNode): boolean {
+  return call.parent?.type === "await";
+}
+
+/** Methods of a project wrapper class found making LLM calls; else --method, else a name that asks for a reply. */
+function isWrapperMethod(method: string, found: ReadonlySet<string> | undefined, named?: string): boolean {
+  if (named) return method === named;
+  if (found && found.size > 0) return found.has(method);
+  return method !== "" && !method.includes(".") && WRAPPER_METHOD.test(method);
+}
+
+/** The method part of `receiver.method` when the receiver is the client; "" when the client itself is called. */
+function splitClientCall(callee: string, client: PythonLlmClient, reachesByName: boolean, aliases: Set<string>): string | undefined {
   const receivers = [...aliases];
   if (client.access.kind === "name" && reachesByName) receivers.push(client.access.name);
+  if (client.access.kind === "self") receivers.push(`self.${client.access.attribute}`);
   for (const receiver of receivers) {
     if (callee === receiver) return "";
     if (callee.startsWith(`${receiver}.`)) return callee.slice(receiver.length + 1);
@@ -76,23 +123,55 @@ function splitClientCall(callee: string, client: PythonSharedClient, reachesByNa
   return undefined;
 }
 
-/** Local names bound to an `app.state` client in the function around a call (`client = request.app.state.llm_client`). */
-function aliasesIn(call: PythonNode, client: PythonSharedClient): Set<string> {
+/**
+ * Local names that hold the client in the function around a call: `client = request.app.state.llm_client`,
+ * or a parameter filled by `Depends(get_llm)` where `get_llm` returns the client.
+ */
+function aliasesIn(call: PythonNode, client: PythonLlmClient, files: readonly PythonSourceFile[]): Set<string> {
   const aliases = new Set<string>();
   const fn = enclosingFunction(call);
-  if (!fn || client.access.kind !== "state") return aliases;
+  if (!fn || client.access.kind === "self") return aliases;
+  const isClient = (expression: string) =>
+    client.access.kind === "state" ? expression.endsWith(`.state.${client.access.attribute}`) : client.access.kind === "name" && expression === client.access.name;
   for (const assignment of descendants(fn, "assignment")) {
     const left = assignment.childForFieldName("left");
     const right = assignment.childForFieldName("right");
-    if (left?.type === "identifier" && right?.text.endsWith(`.state.${client.access.attribute}`)) aliases.add(left.text);
+    if (left?.type === "identifier" && right && isClient(right.text)) aliases.add(left.text);
+  }
+  for (const param of parametersOf(fn)) {
+    const provider = /^Depends\(\s*(\w+)\s*\)$/.exec(param.default ?? "")?.[1];
+    if (provider && providerReturns(files, provider, isClient)) aliases.add(param.name);
   }
   return aliases;
 }
 
-function importsName(file: PythonSourceFile, name: string): boolean {
+/** Whether a dependency provider (`def get_llm(request: Request): return request.app.state.llm`) returns the client. */
+function providerReturns(files: readonly PythonSourceFile[], name: string, isClient: (expression: string) => boolean): boolean {
+  return files.some((file) =>
+    descendants(file.root, "function_definition").some(
+      (fn) =>
+        fn.childForFieldName("name")?.text === name &&
+        descendants(fn, "return_statement", "yield").some((r) => {
+          const value = children(r)[0]?.text;
+          return value !== undefined && isClient(value);
+        }),
+    ),
+  );
+}
+
+export function importsName(file: PythonSourceFile, name: string): boolean {
   return descendants(file.root, "import_from_statement").some((statement) =>
     children(statement).slice(1).some((imported) => (imported.type === "aliased_import" ? imported.childForFieldName("name")?.text : imported.text) === name),
   );
+}
+
+/** A call site the migration already rewrote: `(new path) if use_new_llm_path(...) else (original)`. */
+export interface PythonMigratedCall {
+  file: PythonSourceFile;
+  conditional: PythonNode;
+  callee: string;
+  /** The `key=` of its condition; undefined for `key=None`. */
+  key?: string;
 }
 
 /** Call sites rewritten by an earlier run, found by their `use_new_llm_path(...)` condition. */

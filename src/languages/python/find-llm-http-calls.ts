@@ -1,11 +1,14 @@
 import type { PythonLlmCall } from "./find-llm-calls.js";
 import { fromImport, importedNames } from "./imports.js";
-import { children, descendants, enclosingFunction, isAsyncFunction, type PythonNode, type PythonSourceFile } from "./parse.js";
+import { children, descendants, enclosingFunction, type PythonNode, type PythonSourceFile } from "./parse.js";
+import { httpRows } from "./sdk-table.js";
 
-/** HTTP libraries whose module-level `post` blocks the calling thread. */
-const HTTP_MODULES = ["requests", "httpx"];
+/** HTTP libraries whose module-level calls block the calling thread (the SDK table's general HTTP rows). */
+const HTTP_MODULES = httpRows().flatMap((row) => row.packages);
 /** Their sync clients, as a module holds one: `http = httpx.Client(...)`, `session = requests.Session()`. */
-const SYNC_CLIENTS = new Set(["httpx.Client", "requests.Session", "requests.session"]);
+const SYNC_CLIENTS = new Set(httpRows().flatMap((row) => row.packages.flatMap((p) => row.clientClasses.map((c) => `${p}.${c}`))));
+/** Their calls that send a request. */
+const POST_METHODS = httpRows().flatMap((row) => row.calls.map((call) => call.path));
 /** Paths of LLM APIs: OpenAI-compatible, Anthropic, Ollama's native API and its default port. */
 const LLM_PATH = /chat\/completions|\/v1\/(completions|responses|messages)\b|\/api\/(generate|chat)\b|:11434\b/;
 /** A name in the URL expression that says where it goes: `OLLAMA_URL`, `settings.openai_base_url`, `LLM_HOST`. */
@@ -17,11 +20,10 @@ const LLM_NAME = /(^|[^a-z])(openai|ollama|llm|anthropic)/i;
 const LLM_PAYLOAD_KEYS = new Set(["messages", "prompt"]);
 
 /**
- * Blocking HTTP requests to an LLM API inside an `async def`: `requests.post(...)`, `httpx.post(...)`
+ * Blocking HTTP requests to an LLM API inside a function: `requests.post(...)`, `httpx.post(...)`
  * or `.post(...)` on a sync client held at module level, where the URL or the JSON payload says
- * it is a model call. Each holds the event loop for the whole upstream call, like a wrapper call.
- * Sync functions are left out: FastAPI runs a sync route in its thread pool, and a sync helper
- * is a wrapper whose own callers are what block.
+ * it is a model call. In an `async def` each holds the event loop for the whole upstream call; in
+ * a sync helper it makes the helper a wrapper, whose own callers are what block.
  */
 export function findLlmHttpCalls(files: readonly PythonSourceFile[]): PythonLlmCall[] {
   const calls: PythonLlmCall[] = [];
@@ -32,8 +34,8 @@ export function findLlmHttpCalls(files: readonly PythonSourceFile[]): PythonLlmC
       const callee = call.childForFieldName("function")?.text ?? "";
       if (!posts.has(callee) || call.parent?.type === "await") continue;
       const fn = enclosingFunction(call);
-      if (!fn || !isAsyncFunction(fn) || !isLlmRequest(call, fn)) continue;
-      calls.push({ file, call, callee, method: "post", kind: "http", awaited: false });
+      if (!fn || fn.type === "lambda" || !isLlmRequest(call, fn)) continue;
+      calls.push({ file, call, callee, method: callee.split(".").at(-1)!, kind: "http", awaited: false });
     }
   }
   return calls;
@@ -48,20 +50,21 @@ function postFunctions(file: PythonSourceFile): Set<string> {
     for (const name of fromStatement ? importedNames(fromStatement) : []) imported.add(`${module}.${name}`);
     for (const statement of children(file.root).filter((s) => s.type === "import_statement")) {
       for (const name of children(statement)) {
-        if (name.text === module) posts.add(`${module}.post`);
-        if (name.type === "aliased_import" && name.childForFieldName("name")?.text === module) posts.add(`${name.childForFieldName("alias")!.text}.post`);
+        const local = name.text === module ? module : name.type === "aliased_import" && name.childForFieldName("name")?.text === module ? name.childForFieldName("alias")!.text : undefined;
+        for (const method of local ? POST_METHODS : []) posts.add(`${local}.${method}`);
       }
     }
-    if (imported.has(`${module}.post`)) posts.add("post");
+    for (const method of POST_METHODS) if (imported.has(`${module}.${method}`)) posts.add(method);
   }
-  for (const statement of children(file.root)) {
-    const assignment = statement.type === "expression_statement" ? children(statement)[0] : undefined;
-    const target = assignment?.type === "assignment" ? assignment.childForFieldName("left") : undefined;
-    const value = assignment?.childForFieldName("right");
-    if (target?.type !== "identifier" || value?.type !== "call") continue;
+  // Held at module level, or on `self` by a wrapper class (`self.http = httpx.Client(...)`).
+  for (const assignment of descendants(file.root, "assignment")) {
+    const target = assignment.childForFieldName("left");
+    const value = assignment.childForFieldName("right");
+    const held = target?.type === "identifier" ? !enclosingFunction(assignment) : target?.type === "attribute" && target.childForFieldName("object")?.text === "self";
+    if (!held || value?.type !== "call") continue;
     const constructor = value.childForFieldName("function")!.text;
     const qualified = HTTP_MODULES.map((m) => `${m}.${constructor}`).find((q) => imported.has(q)) ?? constructor;
-    if (SYNC_CLIENTS.has(qualified)) posts.add(`${target.text}.post`);
+    for (const method of SYNC_CLIENTS.has(qualified) ? POST_METHODS : []) posts.add(`${target!.text}.${method}`);
   }
   return posts;
 }
