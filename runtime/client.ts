@@ -8,6 +8,7 @@ import { tokenUsage } from "./extract.js";
 import { envFlag, envNumber, isInCanary } from "./flags.js";
 import { Gate, unrefTimer } from "./gate.js";
 import { FixedLimit, type ConcurrencyLimit } from "./limit.js";
+import { mergeRequestOptions, userDeadlineMs, type UserRequestOptions } from "./user-options.js";
 import { LlmMetrics, type LlmMetricsSnapshot, type PathCounts } from "./metrics.js";
 import { gateFor, SharedGate, type SharedLimitSnapshot } from "./shared-gate.js";
 import { headroomOf, readRateLimitHeaders, type RateLimitReading } from "./rate-limit-headers.js";
@@ -26,6 +27,8 @@ export interface RunOptions {
   /** The user key of the call (logged nowhere; used by useNewLlmPath for the canary). */
   key?: unknown;
   signal?: AbortSignal;
+  /** This call's deadline in place of LLM_TIMEOUT_MS (a timeout the user wrote on the call). */
+  timeoutMs?: number;
 }
 
 export interface GenerateOptions {
@@ -159,7 +162,7 @@ class GatedLlmClient implements AsyncLlmClient {
   }
 
   run<T>(task: (options: LlmRequestOptions) => T | PromiseLike<T>, opts?: RunOptions): Promise<T> {
-    const call = new GatedCall(this.settings.timeoutMs, this.metrics, () => this.running.delete(call));
+    const call = new GatedCall(opts?.timeoutMs ?? this.settings.timeoutMs, this.metrics, () => this.running.delete(call));
     this.running.add(call);
     return new Promise<T>((resolve, reject) => {
       call.start(reject, opts?.signal);
@@ -353,13 +356,18 @@ function inCanary(key: unknown, percent: number): boolean {
  * request options to pass on: the deadline's abort signal, no SDK retries), otherwise the task
  * runs as the original call did, without options, so the SDK's own retries and timeout apply.
  */
-export function gateLlmCall<T>(
-  context: { key?: unknown },
-  task: (options?: LlmRequestOptions) => T | PromiseLike<T>,
+export function gateLlmCall<T, U extends UserRequestOptions = LlmRequestOptions>(
+  context: { key?: unknown; options?: U },
+  task: (options?: LlmRequestOptions | U) => T | PromiseLike<T>,
 ): Promise<T> {
-  if (useNewLlmPath(context)) return getAsyncLlmClient().run(task, { key: context.key });
+  // `options`: what the user passed the SDK call; kept on both paths (see user-options.ts).
+  const user = context.options;
+  if (useNewLlmPath(context)) {
+    const timeoutMs = userDeadlineMs(user);
+    return getAsyncLlmClient().run((gate) => task(mergeRequestOptions(user, gate)), { key: context.key, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  }
   try {
-    return Promise.resolve(task(undefined));
+    return Promise.resolve(task(user));
   } catch (err) {
     return Promise.reject(err);
   }

@@ -369,7 +369,11 @@ function gatedCall(llmCall: LlmCall, decision: Extract<CallSitePlan, { state: "r
       const conditional = `useNewLlmPath(${context})\n${inner}? ${reindent(`getAsyncLlmClient().run(${task}${runOptions})`)}\n${inner}: ${reindent(queued.getText())}`;
       return needsParentheses(queued) ? `(${conditional})` : conditional;
     }
-    const gated = `gateLlmCall(${context || "{}"}, ${task})`;
+    // Options the user wrote go to gateLlmCall, which keeps them on both paths (runtime/user-options.ts).
+    const written = call.getArguments()[1]?.getText();
+    const withWritten = written === undefined ? context || "{}" : context ? `${context.slice(0, -2)}, options: ${written} }` : `{ options: ${written} }`;
+    const gatedTask = written === undefined ? task : `(${options}) => ${withRequestOptions(call, options, true)}`;
+    const gated = `gateLlmCall(${withWritten}, ${gatedTask})`;
     if (!decision.awaitResult) return gated;
     return needsParentheses(call) ? `(await ${gated})` : `await ${gated}`;
   }
@@ -390,14 +394,15 @@ function unusedName(node: Node, candidates: string[]): string {
  * The SDK call with the runtime's request options as its last argument. A client held in a
  * nullable `let` gets a `!`: the narrowing at the call site does not reach into the callback.
  */
-function withRequestOptions(call: CallExpression, options: string): string {
+function withRequestOptions(call: CallExpression, options: string, replaceWritten = false): string {
   const start = call.getStart();
   const text = call.getText();
   const edits: { at: number; end: number; text: string }[] = [];
   const args = call.getArguments();
   if (args.length >= 2) {
     const second = args[1]!;
-    edits.push({ at: second.getStart() - start, end: second.getEnd() - start, text: `{ ...${second.getText()}, ...${options} }` });
+    const replacement = replaceWritten ? options : `{ ...${second.getText()}, ...${options} }`;
+    edits.push({ at: second.getStart() - start, end: second.getEnd() - start, text: replacement });
   } else if (args.length === 1) {
     edits.push({ at: args[0]!.getEnd() - start, end: args[0]!.getEnd() - start, text: `, ${options}` });
   } else {

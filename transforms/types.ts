@@ -72,7 +72,10 @@ export interface MigrationOutcome {
   framework?: string;
   callSites: CallSiteReport[];
   findings: Finding[];
-  /** Absolute folder where the engine vendors the runtime; undefined when there is nothing to vendor. */
+  /**
+   * Absolute folder where the engine vendors the runtime; for an already migrated target, the
+   * folder its files import (the engine only puts back missing files); else undefined.
+   */
   runtimeDir?: string;
   /** Language and module system of the vendored runtime ("python": runtime/python/llm_api.py). */
   runtimeFlavour?: "ts" | "esm" | "cjs" | "python";

@@ -324,7 +324,8 @@ describe("call-site reports", () => {
     const { outcome, sources } = migrateTree(migrated);
     for (const [path, text] of sources) expect(text, path).toBe(migrated.get(path));
     expect(outcome.alreadyMigrated).toBe(true);
-    expect(outcome.runtimeDir).toBeUndefined();
+    // The earlier run's runtime folder, so that the engine can put back files deleted from it.
+    expect(outcome.runtimeDir).toBe("/target/src/llm-runtime");
     expect(outcome.callSites).toEqual([
       { file: "src/server.ts", line: 32, column: 7, callee: "llmClient.generateResponse", state: "already-migrated", key: "userId" },
     ]);
