@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import type { CallSiteReport, Finding } from "../../transforms/types.js";
 import type { Manifest, MigrationPlan } from "../engine/index.js";
+import { toolPackage } from "../engine/package-root.js";
 import type { Paint } from "./colour.js";
 import { reportStatus, type ReportMode } from "./json.js";
 
@@ -73,6 +75,11 @@ function findingLine(finding: Finding, paint: Paint): string {
   return `${kind}  ${where}${finding.code}: ${finding.message}`;
 }
 
+/** Where the shipped monitoring files are: in this package, next to the runtime. */
+function monitoringDir(): string {
+  return join(toolPackage().root, "monitoring");
+}
+
 function nextSteps(status: ReturnType<typeof reportStatus>, dir: string, dependenciesAdded: boolean): string[] {
   switch (status) {
     case "migrated":
@@ -80,6 +87,7 @@ function nextSteps(status: ReturnType<typeof reportStatus>, dir: string, depende
         "review the changes: git diff",
         ...(dependenciesAdded ? ["install the runtime's dependencies (openai, prom-client): npm install"] : []),
         "run your tests",
+        `to monitor it (not written into your project): the Prometheus scrape job ${join(monitoringDir(), "prometheus.yml")} and the Grafana dashboard ${join(monitoringDir(), "grafana-dashboard.json")}`,
         `to undo this run: llm-migrate rollback ${dir}`,
         "to keep it: delete .llm-migrate/ (the backups; leave it out of your commits)",
       ];

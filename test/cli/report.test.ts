@@ -37,7 +37,7 @@ describe("the report", () => {
     expect(text).toContain("  modified  src/server.ts\n");
     expect(text).toContain("  created   src/llm-runtime/index.ts\n");
     expect(text).toMatch(
-      /Next steps:\n  1\. review the changes: git diff\n  2\. install the runtime's dependencies \(openai, prom-client\): npm install\n  3\. run your tests\n  4\. to undo this run: llm-migrate rollback \.\/server\n  5\. to keep it: delete \.llm-migrate\/ \(the backups; leave it out of your commits\)\n$/,
+      /Next steps:\n  1\. review the changes: git diff\n  2\. install the runtime's dependencies \(openai, prom-client\): npm install\n  3\. run your tests\n  4\. to monitor it \(not written into your project\): the Prometheus scrape job \/\S+\/monitoring\/prometheus\.yml and the Grafana dashboard \/\S+\/monitoring\/grafana-dashboard\.json\n  5\. to undo this run: llm-migrate rollback \.\/server\n  6\. to keep it: delete \.llm-migrate\/ \(the backups; leave it out of your commits\)\n$/,
     );
   });
 
