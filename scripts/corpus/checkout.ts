@@ -1,12 +1,14 @@
 /**
- * `npm run corpus:checkout -- --mirrors <folder> --into <folder> [--only a,b] [--clone]`
+ * `npm run corpus:checkout -- --mirrors <folder> --into <folder> [--only a,b] [--clone] [--install]`
  *
  * Writes each manifest entry's subfolder, at its commit, to <into>/<name>, from local git mirrors
  * (`<mirrors>/<owner>+<name>`, a bare repository or a clone). Works offline when the mirrors
- * exist; with --clone, a missing mirror is cloned from GitHub first (needs network).
+ * exist; with --clone, a missing mirror is cloned from GitHub first (needs network). With
+ * --install, TypeScript projects (a tsconfig.json and a package.json) get their dependencies from
+ * the npm registry, without install scripts, so the corpus can type-check them before and after.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadManifest, type CorpusEntry } from "./manifest.js";
 
@@ -41,6 +43,22 @@ export function checkoutEntry(gitDir: string, entry: CorpusEntry, into: string):
   execFileSync("tar", ["-x", "-C", dest], { input: archive });
 }
 
+/** Marks node_modules the corpus installed (not committed by the project), so runs link it instead of copying it. */
+export const INSTALLED_MARK = ".corpus-installed";
+
+function installDependencies(dir: string): boolean {
+  if (!existsSync(join(dir, "tsconfig.json")) || !existsSync(join(dir, "package.json")) || existsSync(join(dir, "node_modules"))) return false;
+  const quiet = ["--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"];
+  const args = existsSync(join(dir, "package-lock.json")) ? ["ci", ...quiet] : ["install", "--package-lock=false", "--legacy-peer-deps", ...quiet];
+  const result = spawnSync("npm", args, { cwd: dir, stdio: "inherit" });
+  if (result.status !== 0) {
+    rmSync(join(dir, "node_modules"), { recursive: true, force: true });
+    return false;
+  }
+  writeFileSync(join(dir, "node_modules", INSTALLED_MARK), "installed by npm run corpus:checkout -- --install\n");
+  return true;
+}
+
 function main(): number {
   const args = process.argv.slice(2);
   const value = (flag: string): string | undefined => {
@@ -50,7 +68,7 @@ function main(): number {
   const mirrors = value("--mirrors");
   const into = value("--into");
   if (!mirrors || !into) {
-    console.error("usage: npm run corpus:checkout -- --mirrors <folder of git mirrors> --into <folder> [--only a,b] [--clone] [--manifest file]");
+    console.error("usage: npm run corpus:checkout -- --mirrors <folder of git mirrors> --into <folder> [--only a,b] [--clone] [--install] [--manifest file]");
     return 2;
   }
   const only = value("--only")?.split(",");
@@ -72,7 +90,8 @@ function main(): number {
       missing++;
       continue;
     }
-    console.log(`ok       ${entry.name}  ${entry.repo}@${entry.commit.slice(0, 12)}${entry.subdir ? " " + entry.subdir + "/" : ""}`);
+    const installed = args.includes("--install") && installDependencies(join(resolve(into), entry.name));
+    console.log(`ok       ${entry.name}  ${entry.repo}@${entry.commit.slice(0, 12)}${entry.subdir ? " " + entry.subdir + "/" : ""}${installed ? " (dependencies installed)" : ""}`);
   }
   console.log(`checkouts: ${entries.length - missing} of ${entries.length} in ${resolve(into)}`);
   return missing === 0 ? 0 : 1;

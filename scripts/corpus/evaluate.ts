@@ -3,10 +3,11 @@
  * call, parse what changed, compare controls, rollback and compare every byte.
  */
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { INSTALLED_MARK } from "./checkout.js";
 import type { CorpusEntry } from "./manifest.js";
 import { matchSites, type Report, type SiteResult } from "./match.js";
 import { isChecked, parseErrors, typeErrorCount } from "./syntax.js";
@@ -53,7 +54,11 @@ function parseReport(stdout: string, what: string): Report {
 async function workingCopy(checkout: string): Promise<{ dir: string; cleanup: () => void }> {
   const parent = mkdtempSync(join(tmpdir(), "llm-migrate-corpus-"));
   const dir = join(parent, "repo");
-  cpSync(checkout, dir, { recursive: true, verbatimSymlinks: true });
+  // Dependencies the corpus installed are shared, not copied: apply never touches node_modules,
+  // and a committed node_modules (no mark) is copied like any other file, as a control.
+  const installed = existsSync(join(checkout, "node_modules", INSTALLED_MARK));
+  cpSync(checkout, dir, { recursive: true, verbatimSymlinks: true, filter: (source) => !(installed && source === join(checkout, "node_modules")) });
+  if (installed) symlinkSync(join(checkout, "node_modules"), join(dir, "node_modules"), "dir");
   if (!existsSync(join(dir, ".git"))) {
     const env = { ...process.env, GIT_AUTHOR_NAME: "corpus", GIT_AUTHOR_EMAIL: "corpus@localhost", GIT_COMMITTER_NAME: "corpus", GIT_COMMITTER_EMAIL: "corpus@localhost" };
     await run("git", ["init", "-q"], { cwd: dir, env });

@@ -77,7 +77,9 @@ function depsInstalled(root: string): boolean {
  */
 export async function typeErrorCount(root: string): Promise<number | undefined> {
   if (!existsSync(join(root, "tsconfig.json")) || !depsInstalled(root)) return undefined;
-  const tsc = join(import.meta.dirname, "..", "..", "node_modules", "typescript", "bin", "tsc");
+  // The project's own TypeScript when it has one: its code was written against that version.
+  const own = join(root, "node_modules", "typescript", "bin", "tsc");
+  const tsc = existsSync(own) ? own : join(import.meta.dirname, "..", "..", "node_modules", "typescript", "bin", "tsc");
   try {
     await run(process.execPath, [tsc, "-p", "tsconfig.json", "--noEmit", "--pretty", "false"], { cwd: root, maxBuffer: 64 << 20 });
     return 0;
