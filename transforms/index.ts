@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { SyntaxKind, type SourceFile } from "ts-morph";
+import { indexDescendantSearches } from "../src/languages/typescript/descendant-index.js";
 import { findChildProcessCalls } from "../src/languages/typescript/find-child-process.js";
 import { detectStyle, isTypeScriptFile, requiredModule } from "../src/languages/typescript/source-style.js";
 import { addMetricsRoute } from "./add-metrics-route.js";
@@ -17,6 +18,7 @@ export { reasons, reasonTable, type ReasonCode } from "./reasons.js";
 export const transforms: readonly Transform[] = [gateCallSites, startAsyncClient, addMetricsRoute];
 
 export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcome {
+  indexDescendantSearches();
   const files = candidateFiles(input);
   const before = new Map(files.map((f) => [f, f.getFullText()]));
   const first = analyse(input);

@@ -8,10 +8,13 @@ import { unifiedDiff } from "../report/diff.js";
 import { jsonReport, type ReportMode } from "../report/json.js";
 import { rollbackSummary, textSummary } from "../report/text.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
+import type { Progress } from "./progress.js";
 
 export interface Output {
   write(text: string): void;
   paint: Paint;
+  /** The progress line of a long run, cleared before the report is written. */
+  progress?: Progress;
 }
 
 export interface DetectionOptions {
@@ -46,13 +49,15 @@ async function planMigration(dir: string, settings: MigrationSettings, options: 
 }
 
 export async function scanCommand(dir: string, options: DetectionOptions, out: Output): Promise<ExitCode> {
-  const plan = await planMigration(dir, settingsFrom(options), { format: false });
+  const plan = await planMigration(dir, settingsFrom(options), { format: false, progress: out.progress });
+  out.progress?.done();
   out.write(options.json ? json(plan, "scan") : textSummary(plan, "scan", dir, out.paint));
   return EXIT.ok;
 }
 
 export async function applyCommand(dir: string, options: ApplyCommandOptions, out: Output): Promise<ExitCode> {
-  const plan = await planMigration(dir, settingsFrom(options), { format: options.format });
+  const plan = await planMigration(dir, settingsFrom(options), { format: options.format, progress: out.progress });
+  out.progress?.done();
   const mode: ReportMode = options.check ? "check" : options.dryRun ? "dry-run" : "apply";
   if (mode === "apply") await applyPlan(plan, { allowDirty: options.allowDirty ?? false });
   if (options.json) {

@@ -5,6 +5,7 @@ import { toolPackage } from "../engine/package-root.js";
 import { paintFor } from "../report/colour.js";
 import type { ApplyCommandOptions, DetectionOptions, Output } from "./commands.js";
 import { EXIT, EXIT_CODES_HELP, type ExitCode } from "./exit-codes.js";
+import { progressOn, type Progress } from "./progress.js";
 import { addVerifyCommand } from "./verify.js";
 
 export interface Io {
@@ -44,6 +45,12 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
   const out: Output = { write: (text) => io.stdout.write(text), paint: paintFor(io.stdout, io.env) };
   let exitCode: ExitCode = EXIT.ok;
   let dirArg = ".";
+  let progress: Progress | undefined;
+  /** Output of scan and apply: with a progress line on a terminal, unless the report is JSON. */
+  const reporting = (options: DetectionOptions): Output => {
+    progress = options.json ? undefined : progressOn(io.stderr);
+    return { ...out, progress };
+  };
 
   const program = new Command("llm-migrate")
     .description("Migrate a chat backend's one shared LLM client to a process-wide, semaphore-gated async client")
@@ -66,7 +73,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
   detection(program.command("scan").argument("<dir>", "the server's folder").description("show what apply would do, writing nothing")).action(
     async (dir: string, options: DetectionOptions) => {
       dirArg = dir;
-      exitCode = await (await commands()).scanCommand(dir, options, out);
+      exitCode = await (await commands()).scanCommand(dir, options, reporting(options));
     },
   );
 
@@ -79,7 +86,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
     .option("--no-format", "do not format changed files with the project's Prettier config")
     .action(async (dir: string, options: ApplyCommandOptions) => {
       dirArg = dir;
-      exitCode = await (await commands()).applyCommand(dir, options, out);
+      exitCode = await (await commands()).applyCommand(dir, options, reporting(options));
     });
 
   program
@@ -100,6 +107,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {
+    progress?.done();
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (io.env.LLM_MIGRATE_DEBUG === "1") io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
     if (error instanceof MigrateError) {

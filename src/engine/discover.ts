@@ -1,9 +1,13 @@
 import { lstat, readFile, readdir, realpath } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import pLimit from "p-limit";
 import { git, isInGitWorkTree } from "./git.js";
 
 export const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx"] as const;
+
+/** lstat calls at a time while listing. */
+const PARALLEL_STATS = 32;
 
 /** Folders that never hold the server's own source. */
 export const SKIPPED_FOLDERS = new Set(["node_modules", ".git", "dist", "build", "out", "coverage", ".next", ".llm-migrate", "__pycache__", ".venv", "venv", ".tox", "site-packages"]);
@@ -13,9 +17,17 @@ export interface SkippedSymlink {
   outOfTree: boolean;
 }
 
+/** A regular source file of the tree, with what its listing told: enough to skip it unread. */
+export interface SourceEntry {
+  /** Relative, forward slashes. */
+  path: string;
+  size: number;
+  mode: number;
+}
+
 export interface DiscoveredFiles {
-  /** Source files (relative, forward slashes, sorted) that are regular files inside the tree. */
-  files: string[];
+  /** Source files (sorted by path) that are regular files inside the tree. */
+  files: SourceEntry[];
   /** Symlinked source files: never read through nor written through. */
   symlinks: SkippedSymlink[];
 }
@@ -39,20 +51,26 @@ function inSkippedFolder(relPath: string): boolean {
  * tree (so the user's own ignore rules apply), otherwise a walk of the folder.
  */
 export async function discoverSourceFiles(root: string): Promise<DiscoveredFiles> {
-  const listed = (await isInGitWorkTree(root)) ? await listWithGit(root) : undefined;
-  const paths = (listed ?? (await walk(root))).filter((p) => (isSourceFile(p) || isPythonFile(p)) && !inSkippedFolder(p));
+  const tracked = (await isInGitWorkTree(root)) ? await listWithGit(root) : undefined;
+  const paths = (tracked ?? (await walk(root))).filter((p) => (isSourceFile(p) || isPythonFile(p)) && !inSkippedFolder(p));
   const realRoot = await realpath(root);
-  const files: string[] = [];
+  const limit = pLimit(PARALLEL_STATS);
+  const stats = await Promise.all(
+    [...new Set(paths)].sort().map((path) =>
+      limit(async () => {
+        const info = await lstat(join(root, path)).catch(() => undefined);
+        if (!info?.isSymbolicLink()) return { path, info };
+        const target = await realpath(join(root, path)).catch(() => undefined);
+        return { path, info, outOfTree: !target || !(target + sep).startsWith(realRoot + sep) };
+      }),
+    ),
+  );
+  const files: SourceEntry[] = [];
   const symlinks: SkippedSymlink[] = [];
-  for (const path of [...new Set(paths)].sort()) {
-    const info = await lstat(join(root, path)).catch(() => undefined);
-    if (!info) continue; // deleted in the work tree but still in the index
-    if (info.isSymbolicLink()) {
-      const target = await realpath(join(root, path)).catch(() => undefined);
-      symlinks.push({ path, outOfTree: !target || !(target + sep).startsWith(realRoot + sep) });
-    } else if (info.isFile()) {
-      files.push(path);
-    }
+  for (const { path, info, outOfTree } of stats) {
+    // No info: deleted in the work tree but still in the index.
+    if (outOfTree !== undefined) symlinks.push({ path, outOfTree });
+    else if (info?.isFile()) files.push({ path, size: info.size, mode: info.mode & 0o7777 });
   }
   return { files, symlinks };
 }

@@ -1,12 +1,14 @@
-import { lstat, readFile, stat } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
-import { Project, ts, type SourceFile } from "ts-morph";
+import { getCompilerOptionsFromTsConfig, Project, ts, type CompilerOptions, type SourceFile } from "ts-morph";
 import type { Finding, MigrationSettings } from "../../transforms/types.js";
 import { PythonSourceFile } from "../languages/python/parse.js";
 import { discoverSourceFiles, isSourceFile, toRelative } from "./discover.js";
 import { BadInputError } from "./errors.js";
 import { engineFinding } from "./findings.js";
 import { isPythonFile, loadPythonFile } from "./languages.js";
+import { filesToParse } from "./candidates.js";
+import { readSources } from "./read.js";
 import { MAX_SOURCE_BYTES, relevanceTest } from "./relevance.js";
 import { decodeText, looksBinary, type TextStyle } from "./text.js";
 
@@ -34,34 +36,39 @@ export interface LoadedTarget {
   settings: MigrationSettings;
 }
 
-/** Loads every candidate file of the target into one ts-morph Project, reading each file once. */
-export async function loadTarget(rootDir: string, settings: MigrationSettings): Promise<LoadedTarget> {
+/** Counts a long run reports as it goes (see src/cli/progress.ts). */
+export interface LoadProgress {
+  read?(count: number, total: number): void;
+  parsed?(count: number): void;
+}
+
+/**
+ * Reads every source file of the target once, picks by text the files worth parsing (see
+ * candidates.ts) and parses only those, into one ts-morph Project (Python modules with
+ * tree-sitter). Type checking later covers those files alone.
+ */
+export async function loadTarget(rootDir: string, settings: MigrationSettings, progress: LoadProgress = {}): Promise<LoadedTarget> {
   const findings: Finding[] = [];
   const entry = settings.entry === undefined ? undefined : await checkEntry(rootDir, settings.entry);
   const discovered = await discoverSourceFiles(rootDir);
   for (const link of discovered.symlinks) {
     findings.push(engineFinding(link.outOfTree ? "skipped-symlink-out-of-tree" : "skipped-symlink", link.path));
   }
-  const project = createProject(rootDir, findings);
   const mightMatter = relevanceTest([settings.client, settings.method]);
+  const total = discovered.files.length;
+  const read = await readSources(rootDir, discovered.files, mightMatter, (count) => progress.read?.(count, total));
+  findings.push(...read.findings);
+  const chosen = filesToParse(read.sources, entry);
+  const project = createProject(rootDir, findings);
   const files = new Map<string, LoadedFile>();
-  const paths = entry && !discovered.files.includes(entry) ? [...discovered.files, entry] : discovered.files;
-  for (const path of paths) {
-    const absPath = join(rootDir, path);
-    const info = await stat(absPath);
-    if (info.size > MAX_SOURCE_BYTES) {
-      findings.push(engineFinding("skipped-large-file", path));
-      continue;
-    }
-    const bytes = await readFile(absPath);
-    if (looksBinary(bytes)) {
-      findings.push(engineFinding("skipped-binary-file", path));
-      continue;
-    }
+  for (const source of read.sources) {
+    if (!chosen.has(source.path)) continue;
+    const absPath = join(rootDir, source.path);
+    const bytes = source.bytes ?? (await readFile(absPath));
     const { text, style } = decodeText(bytes);
-    if (path !== entry && !mightMatter(text)) continue;
-    const sourceFile = isPythonFile(path) ? await loadPythonFile(absPath, text) : project.createSourceFile(absPath, text, { overwrite: true });
-    files.set(path, { path, absPath, bytes, text, style, mode: info.mode & 0o7777, sourceFile });
+    const sourceFile = isPythonFile(source.path) ? await loadPythonFile(absPath, text) : project.createSourceFile(absPath, text, { overwrite: true });
+    files.set(source.path, { path: source.path, absPath, bytes, text, style, mode: source.mode, sourceFile });
+    progress.parsed?.(files.size);
   }
   markSyntaxErrors(project, files);
   const pythonFiles: PythonSourceFile[] = [];
@@ -88,36 +95,41 @@ async function checkEntry(rootDir: string, entry: string): Promise<string> {
   return path;
 }
 
+/**
+ * Type checking covers the parsed files alone: imports are not followed into the rest of the
+ * tree nor into node_modules (no automatic @types either), and the standard library is the
+ * ECMAScript one, without the 2 MB of DOM declarations a server does not need.
+ */
+const ONLY_THE_PARSED_FILES = { noResolve: true, types: [], lib: ["lib.es2022.d.ts"] };
+
+/**
+ * A project in memory, holding exactly the files the engine chose: it never reads the disk (a
+ * file created at a path that exists on disk would otherwise be read and parsed a second time),
+ * and allowJs so that JavaScript servers load. The target's tsconfig.json gives the options.
+ */
 function createProject(rootDir: string, findings: Finding[]): Project {
-  // allowJs so JavaScript servers load; dependencies are not followed: the engine hands the
-  // transforms exactly the files it read.
-  const common = {
-    skipAddingFilesFromTsConfig: true,
-    skipFileDependencyResolution: true,
-  };
+  const options = targetCompilerOptions(rootDir, findings);
+  return new Project({
+    useInMemoryFileSystem: true,
+    compilerOptions: { ...options, ...ONLY_THE_PARSED_FILES, allowJs: true, jsx: options.jsx ?? ts.JsxEmit.Preserve, noEmit: true },
+  });
+}
+
+function targetCompilerOptions(rootDir: string, findings: Finding[]): CompilerOptions {
   const tsConfigFilePath = join(rootDir, "tsconfig.json");
   if (ts.sys.fileExists(tsConfigFilePath)) {
     try {
-      const project = new Project({ ...common, tsConfigFilePath });
-      const options = project.compilerOptions.get();
-      project.compilerOptions.set({ allowJs: true, jsx: options.jsx ?? ts.JsxEmit.Preserve, noEmit: true });
-      return project;
+      return getCompilerOptionsFromTsConfig(tsConfigFilePath).options;
     } catch (error) {
       findings.push(engineFinding("tsconfig-unreadable", "tsconfig.json", (error as Error).message.split("\n")[0]));
     }
   }
-  return new Project({
-    ...common,
-    compilerOptions: {
-      allowJs: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      jsx: ts.JsxEmit.Preserve,
-      esModuleInterop: true,
-      noEmit: true,
-    },
-  });
+  return {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    esModuleInterop: true,
+  };
 }
 
 function markSyntaxErrors(project: Project, files: Map<string, LoadedFile>): void {

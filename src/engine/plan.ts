@@ -7,7 +7,7 @@ import { BadInputError } from "./errors.js";
 import { engineFinding } from "./findings.js";
 import { formatLikeTheProject } from "./format.js";
 import { dependencyFileFor, migrationFor, nearestFile, runtimeDocumentation } from "./languages.js";
-import { loadTarget, type LoadedFile } from "./load.js";
+import { loadTarget, type LoadedFile, type LoadProgress } from "./load.js";
 import { toolPackage } from "./package-root.js";
 import { decodeText, encodeText } from "./text.js";
 import { runtimeFiles } from "./vendor-runtime.js";
@@ -43,6 +43,12 @@ export interface PlanOptions {
   migrate?: MigrateFunction;
   /** Format changed files with the target's Prettier config (default true). */
   format?: boolean;
+  /** Told the counts as the run goes, for a progress line. */
+  progress?: PlanProgress;
+}
+
+export interface PlanProgress extends LoadProgress {
+  sites?(count: number): void;
 }
 
 /** Dependencies the vendored runtime imports, in the ranges llm-migrate itself is built and tested with. */
@@ -53,7 +59,7 @@ const CREATED_FILE_MODE = 0o644;
 /** Analyses the target and works out every byte the migration would write, without writing. */
 export async function planMigration(dir: string, settings: MigrationSettings, options: PlanOptions = {}): Promise<MigrationPlan> {
   const rootDir = await checkRootDir(dir);
-  const loaded = await loadTarget(rootDir, settings);
+  const loaded = await loadTarget(rootDir, settings, options.progress);
   const migrate = options.migrate ?? migrationFor(loaded.pythonFiles);
   const broken = [...loaded.files.values()].filter((file) => file.syntaxError !== undefined);
   let outcome: MigrationOutcome;
@@ -63,6 +69,7 @@ export async function planMigration(dir: string, settings: MigrationSettings, op
     if (broken[0]) throw syntaxError(broken[0], error);
     throw error;
   }
+  options.progress?.sites?.(outcome.callSites.length);
   const mustChange = filesTheMigrationNeeds(outcome);
   for (const file of broken) {
     if (mustChange.has(file.path) || file.sourceFile.getFullText() !== file.text) throw syntaxError(file);

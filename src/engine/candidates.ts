@@ -1,0 +1,51 @@
+import { posix } from "node:path";
+import type { ReadSource } from "./read.js";
+
+/** What a relative specifier may name, in the order Node and TypeScript try them. */
+const RESOLVED_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];
+
+/** The file of the tree a relative specifier names, found by path alone (nothing is parsed). */
+export function resolveImport(from: string, specifier: string, exists: (path: string) => boolean): string | undefined {
+  const base = posix.normalize(posix.join(posix.dirname(from), specifier));
+  const withoutJsExtension = base.replace(/\.(c|m)?jsx?$/, "");
+  const tried = [base, ...RESOLVED_EXTENSIONS.map((ext) => withoutJsExtension + ext), ...RESOLVED_EXTENSIONS.map((ext) => `${base}/index${ext}`)];
+  return tried.find(exists);
+}
+
+/**
+ * The files worth parsing, chosen from their text alone: those that mention a relevant word
+ * (and the entry file the user named), every module that imports one of those, however many
+ * hops away (the client reaches its call sites and routes that way, through re-exports and
+ * service modules that never name the SDK), and the modules any of these import directly
+ * (classes, types and helpers the detection looks into). The rest of the tree is never parsed.
+ */
+export function filesToParse(sources: readonly ReadSource[], entry?: string): Set<string> {
+  const byPath = new Map(sources.map((source) => [source.path, source]));
+  const exists = (path: string) => byPath.has(path);
+  const importsOf = new Map<string, string[]>();
+  const importers = new Map<string, string[]>();
+  for (const source of sources) {
+    const targets = new Set<string>();
+    for (const specifier of source.imports) {
+      const target = resolveImport(source.path, specifier, exists);
+      if (target !== undefined && target !== source.path) targets.add(target);
+    }
+    importsOf.set(source.path, [...targets]);
+    for (const target of targets) {
+      const list = importers.get(target) ?? [];
+      list.push(source.path);
+      importers.set(target, list);
+    }
+  }
+
+  const chosen = new Set(sources.filter((source) => source.mentions || source.path === entry).map((source) => source.path));
+  for (const queue = [...chosen]; queue.length > 0; ) {
+    for (const importer of importers.get(queue.pop()!) ?? []) {
+      if (chosen.has(importer)) continue;
+      chosen.add(importer);
+      queue.push(importer);
+    }
+  }
+  for (const path of [...chosen]) for (const imported of importsOf.get(path) ?? []) chosen.add(imported);
+  return chosen;
+}
