@@ -37,6 +37,7 @@ export function redisKeys(prefix: string): { leases: string; queue: string; tick
  * it in the global queue than there are free slots, so a slot goes to the oldest waiter of any
  * replica. Tickets not granted are queued (kept in place if already queued) and refreshed: a
  * replica pumps several times a second, so a dead replica's tickets leave the queue quickly.
+ * A ticket that already holds a lease (granted by RELEASE) is reported again.
  * Returns { pause ms left, granted ids… }.
  */
 export const ACQUIRE_LUA = `local t = redis.call('TIME')
@@ -58,7 +59,9 @@ for i = 4, #ARGV do
   local id = ARGV[i]
   local rank = redis.call('ZRANK', KEYS[2], id)
   if rank == false then rank = redis.call('ZCARD', KEYS[2]) end
-  if paused == 0 and rank < free then
+  if redis.call('ZSCORE', KEYS[1], id) then
+    result[#result + 1] = id
+  elseif paused == 0 and rank < free then
     redis.call('ZREM', KEYS[2], id)
     redis.call('ZREM', KEYS[3], id)
     redis.call('ZADD', KEYS[1], now + ttl, id)
@@ -74,11 +77,36 @@ end
 return result
 `;
 
-/** KEYS: leases. ARGV: channel, lease ids. Frees the slots and tells every replica to look again. */
-export const RELEASE_LUA = `local n = 0
-for i = 2, #ARGV do n = n + redis.call('ZREM', KEYS[1], ARGV[i]) end
-redis.call('PUBLISH', ARGV[1], 'free')
-return n
+/**
+ * KEYS: leases queue tickets pause. ARGV: channel, limit, lease ttl ms, ids. Drops the ids (leases
+ * released, or tickets of calls that gave up), then hands the free slots straight to the oldest
+ * waiters of any replica: each gets its lease here and a `grant:<id>` message, so a slot changes
+ * hands in one round trip. Slots still free are announced with `free`.
+ */
+export const RELEASE_LUA = `for i = 4, #ARGV do
+  redis.call('ZREM', KEYS[1], ARGV[i])
+  redis.call('ZREM', KEYS[2], ARGV[i])
+  redis.call('ZREM', KEYS[3], ARGV[i])
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if tonumber(redis.call('GET', KEYS[4]) or '0') > now then return 0 end
+local free = tonumber(ARGV[2]) - redis.call('ZCARD', KEYS[1])
+while free > 0 do
+  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if not head then break end
+  redis.call('ZREM', KEYS[2], head)
+  local expiry = redis.call('ZSCORE', KEYS[3], head)
+  redis.call('ZREM', KEYS[3], head)
+  if expiry and tonumber(expiry) > now then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), head)
+    redis.call('PUBLISH', ARGV[1], 'grant:' .. head)
+    free = free - 1
+  end
+end
+if free > 0 then redis.call('PUBLISH', ARGV[1], 'free') end
+return free
 `;
 
 /**

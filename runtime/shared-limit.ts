@@ -178,40 +178,49 @@ export class SharedLimit {
     });
   }
 
+  /**
+   * Redis granted `id` (to an ACQUIRE, or straight from a release): hand the slot to its waiter.
+   * False when nobody here waits for it any more and it is not held: the lease is to be dropped.
+   */
+  private take(id: string): boolean {
+    if (this.held.has(id)) return true; // reported twice: by a release's message and an ACQUIRE
+    const index = this.waiters.findIndex((waiter) => waiter.id === id);
+    if (index < 0) return false; // it left while the slot was being granted
+    this.grant(this.waiters.splice(index, 1)[0]!, true);
+    return true;
+  }
+
   /** Drop ids from Redis (a released lease or a waiter that left), and wake the other replicas. */
   private forget(ids: string[]): void {
     if (this.mode === "fallback" || !this.redis) return;
-    const { leases, queue, tickets } = this.keys;
-    this.redis.eval(RELEASE_LUA, 3, leases, queue, tickets, this.keys.channel, ...ids).catch((err) => this.lost(err));
+    const { leases, queue, tickets, pause, channel } = this.keys;
+    this.redis.eval(RELEASE_LUA, 4, leases, queue, tickets, pause, channel, this.settings.limit, this.settings.leaseMs, ...ids).catch((err) =>
+      this.lost(err),
+    );
   }
 
   /** Hand out what can be handed out: through Redis when it is up, else from the local pool. */
   private pump(): void {
     if (this.waiters.length === 0) return;
-    if (this.mode !== "shared") {
+    if (this.mode === "fallback") {
       if (!this.localPoolOpen()) return;
-      const before = this.held.size;
       while (this.waiters.length > 0 && this.held.size < this.fallbackPoolSize()) this.grant(this.waiters.shift()!);
-      // While settling, what the local pool lets in is registered in Redis at once.
-      if (this.mode === "settling" && this.held.size > before) this.renew();
       return;
     }
+    // Settling: slots from Redis, but no more than the local pool, while other replicas may still run unregistered calls.
+    const room = this.mode === "settling" ? this.fallbackPoolSize() - this.held.size : this.waiters.length;
+    if (room <= 0) return;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
     }
     this.pumping = true;
     const { leases, queue, tickets, seq, pause } = this.keys;
-    const ids = this.waiters.map((waiter) => waiter.id);
+    const ids = this.waiters.slice(0, room).map((waiter) => waiter.id);
     this.redis!.eval(ACQUIRE_LUA, 5, leases, queue, tickets, seq, pause, this.settings.limit, this.settings.leaseMs, TICKET_MS, ...ids)
       .then((reply) => {
         const [pausedMs, ...granted] = reply as [number, ...string[]];
-        const late: string[] = [];
-        for (const id of granted) {
-          const index = this.waiters.findIndex((waiter) => waiter.id === id);
-          if (index >= 0) this.grant(this.waiters.splice(index, 1)[0]!, true);
-          else late.push(id); // it left while the script ran
-        }
+        const late = granted.filter((id) => !this.take(id));
         if (late.length > 0) this.forget(late);
         if (pausedMs > 0) unrefTimer(setTimeout(() => this.pump(), pausedMs));
       }, (err) => this.lost(err))
@@ -254,9 +263,9 @@ export class SharedLimit {
   }
 
   /**
-   * After Redis was away, this replica has registered its running calls again; it stays on its
-   * local pool (registering what that lets in) until every replica it knew has renewed since,
-   * and so registered its own, or until settleMs has passed (a replica may have died meanwhile).
+   * After Redis was away, this replica has registered its running calls again; until every
+   * replica it knew has renewed since (and so registered its own), or settleMs has passed (one may
+   * have died meanwhile), it takes slots from Redis but never more than its local pool.
    */
   private renewed(alive: number, renewedSince: number, now: number): void {
     if (this.mode === "shared" || !this.everConnected) this.replicas = alive;
@@ -309,7 +318,10 @@ export class SharedLimit {
     for (const connection of [this.redis, this.subscriber]) connection.on("error", () => {}); // reported through lost()
     this.subscriber.on("message", (_channel: string, message: string) => {
       if (message === "free") this.pump();
-      else if (message.startsWith("pause:")) this.onPause(Number(message.slice("pause:".length)));
+      else if (message.startsWith("grant:")) {
+        const id = message.slice("grant:".length);
+        if (id.startsWith(`${this.replicaId}:`) && !this.take(id)) this.forget([id]);
+      } else if (message.startsWith("pause:")) this.onPause(Number(message.slice("pause:".length)));
     });
     this.subscriber.subscribe(this.keys.channel).catch(() => {});
     // Registers this replica as soon as Redis answers, at start and after every reconnection.

@@ -48,7 +48,9 @@ for i = 4, #ARGV do
   local id = ARGV[i]
   local rank = redis.call('ZRANK', KEYS[2], id)
   if rank == false then rank = redis.call('ZCARD', KEYS[2]) end
-  if paused == 0 and rank < free then
+  if redis.call('ZSCORE', KEYS[1], id) then
+    result[#result + 1] = id
+  elseif paused == 0 and rank < free then
     redis.call('ZREM', KEYS[2], id)
     redis.call('ZREM', KEYS[3], id)
     redis.call('ZADD', KEYS[1], now + ttl, id)
@@ -64,10 +66,30 @@ end
 return result
 """
 
-RELEASE_LUA = """local n = 0
-for i = 2, #ARGV do n = n + redis.call('ZREM', KEYS[1], ARGV[i]) end
-redis.call('PUBLISH', ARGV[1], 'free')
-return n
+RELEASE_LUA = """for i = 4, #ARGV do
+  redis.call('ZREM', KEYS[1], ARGV[i])
+  redis.call('ZREM', KEYS[2], ARGV[i])
+  redis.call('ZREM', KEYS[3], ARGV[i])
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if tonumber(redis.call('GET', KEYS[4]) or '0') > now then return 0 end
+local free = tonumber(ARGV[2]) - redis.call('ZCARD', KEYS[1])
+while free > 0 do
+  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if not head then break end
+  redis.call('ZREM', KEYS[2], head)
+  local expiry = redis.call('ZSCORE', KEYS[3], head)
+  redis.call('ZREM', KEYS[3], head)
+  if expiry and tonumber(expiry) > now then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), head)
+    redis.call('PUBLISH', ARGV[1], 'grant:' .. head)
+    free = free - 1
+  end
+end
+if free > 0 then redis.call('PUBLISH', ARGV[1], 'free') end
+return free
 """
 
 RENEW_LUA = """local t = redis.call('TIME')
@@ -293,12 +315,26 @@ class SharedLimit:
             self.granted.add(waiter.id)
         waiter.future.set_result(None)
 
+    def _take(self, lease_id):
+        """Redis granted ``lease_id`` (to an ACQUIRE, or straight from a release): hand the slot to
+        its waiter. False when nobody here waits for it and it is not held: the lease is to be dropped."""
+        if lease_id in self.held:
+            return True  # reported twice: by a release's message and an ACQUIRE
+        for waiter in self.waiters:
+            if waiter.id == lease_id:
+                self.waiters.remove(waiter)
+                self._grant(waiter, by_redis=True)
+                return True  # _grant drops the lease itself if the waiter gave up
+        return False  # it left while the slot was being granted
+
     def _forget(self, ids):
         """Drop ids from Redis (released leases, waiters that left) and wake the other replicas."""
         if self.mode == "fallback" or self._redis is None or not ids:
             return
         keys = self.keys
-        self._spawn(self._redis.eval(RELEASE_LUA, 3, keys["leases"], keys["queue"], keys["tickets"], keys["channel"], *ids))
+        self._spawn(self._redis.eval(
+            RELEASE_LUA, 4, keys["leases"], keys["queue"], keys["tickets"], keys["pause"],
+            keys["channel"], self.settings["limit"], self.settings["lease_ms"], *ids))
 
     def _local_pool_open(self):
         # Right after Redis is lost, other replicas may still run more than their share of calls
@@ -309,39 +345,29 @@ class SharedLimit:
     def _pump(self):
         if not self.waiters:
             return
-        if self.mode != "shared":
+        if self.mode == "fallback":
             if self._local_pool_open():
-                before = len(self.held)
                 while self.waiters and len(self.held) < self.fallback_pool_size():
                     self._grant(self.waiters.pop(0))
-                # While settling, what the local pool lets in is registered in Redis at once.
-                if self.mode == "settling" and len(self.held) > before:
-                    asyncio.get_running_loop().create_task(self._renew())
+            return
+        # Settling: slots from Redis, but no more than the local pool, while other replicas may still run unregistered calls.
+        room = self.fallback_pool_size() - len(self.held) if self.mode == "settling" else len(self.waiters)
+        if room <= 0:
             return
         if self._pumping:
             self._pump_again = True
             return
         self._pumping = True
-        asyncio.get_running_loop().create_task(self._acquire())
+        asyncio.get_running_loop().create_task(self._acquire([waiter.id for waiter in self.waiters[:room]]))
 
-    async def _acquire(self):
+    async def _acquire(self, ids):
         keys = self.keys
-        ids = [waiter.id for waiter in self.waiters]
         try:
             reply = await self._redis.eval(
                 ACQUIRE_LUA, 5, keys["leases"], keys["queue"], keys["tickets"], keys["seq"], keys["pause"],
                 self.settings["limit"], self.settings["lease_ms"], _TICKET_MS, *ids)
             paused_ms, granted = int(reply[0]), reply[1:]
-            by_id = {waiter.id: waiter for waiter in self.waiters}
-            late = []
-            for lease_id in granted:
-                waiter = by_id.get(lease_id)
-                if waiter is None:
-                    late.append(lease_id)  # it left while the script ran
-                    continue
-                self.waiters.remove(waiter)
-                self._grant(waiter, by_redis=True)
-            self._forget(late)
+            self._forget([lease_id for lease_id in granted if not self._take(lease_id)])
             if paused_ms > 0:
                 asyncio.get_running_loop().call_later(paused_ms / 1000, self._pump)
         except Exception as exc:
@@ -371,9 +397,9 @@ class SharedLimit:
         except Exception as exc:
             self._lost(exc)
             return
-        # After Redis was away, this replica has registered its running calls again; it stays on
-        # its local pool (registering what that lets in) until every replica it knew has renewed
-        # since, and so registered its own, or until settle_ms has passed (one may have died).
+        # After Redis was away, this replica has registered its running calls again; until every
+        # replica it knew has renewed since (and so registered its own), or settle_ms has passed
+        # (one may have died meanwhile), it takes slots from Redis but never more than its local pool.
         if self.mode == "shared" or not self._ever_connected:
             self.replicas = int(alive)
         if self.mode == "fallback":
@@ -411,6 +437,10 @@ class SharedLimit:
                     data = message and message.get("data")
                     if data == "free":
                         self._pump()
+                    elif isinstance(data, str) and data.startswith("grant:"):
+                        lease_id = data[len("grant:"):]
+                        if lease_id.startswith(self._replica_id + ":") and not self._take(lease_id):
+                            self._forget([lease_id])
                     elif isinstance(data, str) and data.startswith("pause:"):
                         self.on_pause(int(data[len("pause:"):]) / 1000)
             except asyncio.CancelledError:
