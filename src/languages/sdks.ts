@@ -284,6 +284,15 @@ export const SDKS: readonly SdkRow[] = [
     options: { fields: "none" },
   },
   {
+    // Generated from the same spec as openai's: the same endpoints on `Groq` and `AsyncGroq`.
+    id: "py-groq",
+    language: "python",
+    packages: ["groq"],
+    clientClasses: ["Groq", "AsyncGroq"],
+    calls: [...calls(["chat.completions.create"], PARAM_STREAM), ...calls(["embeddings.create", "audio.transcriptions.create"])],
+    options: { fields: "none" },
+  },
+  {
     // Blocking HTTP posts; only those whose URL reaches an LLM API are LLM calls (see the Python detection).
     id: "py-http",
     language: "python",

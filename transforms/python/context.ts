@@ -68,12 +68,13 @@ export function analyse(input: MigrationInput): PythonAnalysis {
   let wrappers = findWrappers(made);
   let detection: PythonClientDetection;
   let wrapperCalls: PythonLlmCall[];
-  for (;;) {
+  // Each round can only add wrappers (one more layer of callers); ten layers is more than any app has.
+  for (let round = 0; ; round++) {
     detection = findLlmClients(files, input.settings, wrappers.classes);
     const wrapperClients = detection.clients.filter((c) => c.kind === "wrapper");
     wrapperCalls = [...findClientCalls(files, wrapperClients, wrappers.classes, input.settings.method), ...findWrapperFunctionCalls(files, wrappers.functions)];
     const next = findWrappers([...made, ...wrapperCalls]);
-    if (sameWrappers(next, wrappers)) break;
+    if (sameWrappers(next, wrappers) || round === 10) break;
     wrappers = next;
   }
   const insideMigrated = (call: PythonLlmCall) =>

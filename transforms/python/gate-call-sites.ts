@@ -71,8 +71,9 @@ function decide(call: PythonLlmCall, context: PythonMigrationContext): Decision 
   if (streams) return { reason: "PY_STREAMING" };
   const withArgs = argsText ? `${call.callee}, ${argsText}` : call.callee;
   if (call.kind === "sdk") {
-    // The runtime retries; the SDK's own retries would stack on top of them.
-    const target = `${receiver}.with_options(max_retries=0).${call.method}`;
+    // The runtime retries; the SDK's own retries would stack on top of them. A pre-1.0 module
+    // call has no client to set them on.
+    const target = call.client ? `${receiver}.with_options(max_retries=0).${call.method}` : call.callee;
     if (call.awaited || call.client?.isAsync) {
       if (!call.awaited) return { reason: "SYNC_CALLER" };
       return { replace: call.call.parent!, newPath: `await get_async_llm_client().run(${target}, ${argsText})`, legacy: call.call.parent!.text, key, usesAsyncio: false };

@@ -18,28 +18,30 @@ export interface PythonWrappers {
 export function findWrappers(calls: readonly PythonLlmCall[]): PythonWrappers {
   const classes = new Map<string, Set<string>>();
   const functions: PythonWrapperFunction[] = [];
-  const makesLlmCalls = new Set<PythonNode>();
+  // Keyed by position: tree-sitter hands out a new node object on every access.
+  const makesLlmCalls = new Map<string, PythonNode>();
+  const key = (fn: PythonNode) => `${fn.tree.rootNode.id}:${fn.startIndex}`;
   for (const call of calls) {
     const fn = enclosingFunction(call.call);
-    if (fn?.type === "function_definition" && !isAsyncFunction(fn) && !isRoute(fn)) makesLlmCalls.add(fn);
+    if (fn?.type === "function_definition" && !isAsyncFunction(fn) && !isRoute(fn)) makesLlmCalls.set(key(fn), fn);
   }
   // A method that calls one of its class's wrapper methods through `self` is one too.
   for (let grew = true; grew; ) {
     grew = false;
-    for (const fn of [...makesLlmCalls]) {
+    for (const fn of [...makesLlmCalls.values()]) {
       const cls = classOf(fn);
       if (!cls) continue;
       const name = fn.childForFieldName("name")!.text;
       for (const other of methodsOf(cls)) {
-        if (makesLlmCalls.has(other) || isAsyncFunction(other)) continue;
+        if (makesLlmCalls.has(key(other)) || isAsyncFunction(other)) continue;
         if (descendants(other, "call").some((c) => c.childForFieldName("function")?.text === `self.${name}`)) {
-          makesLlmCalls.add(other);
+          makesLlmCalls.set(key(other), other);
           grew = true;
         }
       }
     }
   }
-  for (const fn of makesLlmCalls) {
+  for (const fn of makesLlmCalls.values()) {
     const name = fn.childForFieldName("name")!.text;
     const cls = classOf(fn);
     if (cls) {
