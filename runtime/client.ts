@@ -60,13 +60,13 @@ export interface AsyncLlmClient {
 
 /** The slice of the SDK the runtime calls; typed here so any openai v4+ (or Azure) instance fits. */
 interface SdkLike {
-  responses: { create(body: object, options?: object): PromiseLike<unknown> };
-  chat: { completions: { create(body: object, options?: object): PromiseLike<unknown> } };
-  withOptions?(options: { maxRetries: number; fetch: FetchLike }): SdkLike;
-  fetch?: FetchLike;
+  responses: { create(body: object, options?: object): SdkPromise };
+  chat: { completions: { create(body: object, options?: object): SdkPromise } };
+  withOptions?(options: { maxRetries: number }): SdkLike;
 }
 
-type FetchLike = (url: unknown, init?: unknown) => Promise<{ headers: unknown }>;
+/** openai-node's APIPromise: `withResponse()` also gives the raw Response, for its headers. */
+type SdkPromise = PromiseLike<unknown> & { withResponse?(): PromiseLike<{ data: unknown; response: { headers: unknown } }> };
 
 /** openai-node refuses to start without a key; local OpenAI-compatible servers need none. */
 const PLACEHOLDER_API_KEY = "no-api-key-set";
@@ -87,9 +87,8 @@ class GatedLlmClient implements AsyncLlmClient {
   private draining = false;
   private readonly running = new Set<GatedCall>();
   private sdk: SdkLike | undefined;
-  /** The last rate-limit headers the runtime's own SDK instance saw, and when. */
-  private reading: RateLimitReading | undefined;
-  private readingAt = 0;
+  /** Rate-limit headers of answers to generateResponseAsync, by the answer they came with. */
+  private readonly readings = new WeakMap<object, RateLimitReading>();
   /** Moving average of tokens per call (from responses' usage), to turn remaining tokens into calls. */
   private tokensPerCall = 0;
 
@@ -110,6 +109,7 @@ class GatedLlmClient implements AsyncLlmClient {
         queued: () => this.gate.queued,
         pauseRemainingMs: () => this.gate.pauseRemainingMs(),
         emergencyMode: () => envFlag("EMERGENCY_MODE"),
+        disabled: () => envFlag("DISABLE_POOL"),
         draining: () => this.draining,
       },
       paths,
@@ -124,11 +124,16 @@ class GatedLlmClient implements AsyncLlmClient {
 
   /**
    * Feed one finished attempt to the limit algorithm and hand a changed limit to the gate.
-   * Rate-limit headers come from a failed attempt's own error, else from the runtime's own SDK
-   * instance when they arrived during this attempt.
+   * Rate-limit headers come from the attempt's own answer: its error, or its result when
+   * generateResponseAsync read them.
    */
-  private sample(sentAt: number, inFlightAtSend: number, didDrop: boolean, failure?: unknown): void {
-    const reading = failure !== undefined ? readRateLimitHeaders(upstreamHeaders(failure)) : this.readingAt >= sentAt ? this.reading : undefined;
+  private sample(sentAt: number, inFlightAtSend: number, didDrop: boolean, answer: unknown): void {
+    const reading =
+      answer === null || typeof answer !== "object"
+        ? undefined
+        : didDrop || answer instanceof Error
+          ? readRateLimitHeaders(upstreamHeaders(answer))
+          : this.readings.get(answer);
     const headroom = headroomOf(reading, this.tokensPerCall, inFlightAtSend);
     // Out of tokens until the budget is back: wait that out now rather than meet the 429.
     if (reading && this.tokensPerCall > 0 && reading.remainingTokens < this.tokensPerCall && reading.tokensResetMs > 0) {
@@ -225,7 +230,7 @@ class GatedLlmClient implements AsyncLlmClient {
       }
       if (this.adaptive) {
         this.noteUsage(result);
-        this.sample(sentAt, inFlightAtSend, false);
+        this.sample(sentAt, inFlightAtSend, false, result);
       }
       if (isStream(result) && !call.abortReason) return call.holdSlotWhileStreaming(result);
       call.releaseSlot();
@@ -238,9 +243,19 @@ class GatedLlmClient implements AsyncLlmClient {
     const model = opts.model ?? this.settings.model ?? process.env["LLM_MODEL"] ?? "gpt-4o-mini";
     const runOptions = { key: opts.key, signal: opts.signal };
     if ((opts.api ?? this.settings.api) === "chat") {
-      return this.run((options) => sdk.chat.completions.create({ model, messages: toChatMessages(messages) }, options), runOptions);
+      return this.run((options) => this.withHeaders(sdk.chat.completions.create({ model, messages: toChatMessages(messages) }, options)), runOptions);
     }
-    return this.run((options) => sdk.responses.create({ model, input: messages }, options), runOptions);
+    return this.run((options) => this.withHeaders(sdk.responses.create({ model, input: messages }, options)), runOptions);
+  }
+
+  /** The answer, with its rate-limit headers kept for the limit algorithm (an adaptive pool only). */
+  private withHeaders(request: SdkPromise): PromiseLike<unknown> {
+    if (!this.adaptive || typeof request.withResponse !== "function") return request;
+    return request.withResponse().then(({ data, response }) => {
+      const reading = readRateLimitHeaders(response.headers as Parameters<typeof readRateLimitHeaders>[0]);
+      if (reading && data !== null && typeof data === "object") this.readings.set(data, reading);
+      return data;
+    });
   }
 
   async drain(deadlineMs = 30_000): Promise<boolean> {
@@ -263,28 +278,12 @@ class GatedLlmClient implements AsyncLlmClient {
     if (this.sdk) return this.sdk;
     const given = this.settings.openai as SdkLike | undefined;
     if (given) {
-      const fetch = this.observeRateLimits(given.fetch ?? (globalThis.fetch as unknown as FetchLike));
-      this.sdk = typeof given.withOptions === "function" ? given.withOptions({ maxRetries: 0, fetch }) : given;
+      this.sdk = typeof given.withOptions === "function" ? given.withOptions({ maxRetries: 0 }) : given;
     } else {
       // baseURL, organization and project come from the environment as the SDK reads them.
-      const fetch = this.observeRateLimits(globalThis.fetch as unknown as FetchLike);
-      const options = { apiKey: process.env["OPENAI_API_KEY"] || PLACEHOLDER_API_KEY, maxRetries: 0, fetch };
-      this.sdk = new OpenAI(options as ConstructorParameters<typeof OpenAI>[0]) as unknown as SdkLike;
+      this.sdk = new OpenAI({ apiKey: process.env["OPENAI_API_KEY"] || PLACEHOLDER_API_KEY, maxRetries: 0 }) as unknown as SdkLike;
     }
     return this.sdk;
-  }
-
-  /** A fetch that notes each answer's rate-limit headers for the limit algorithm. */
-  private observeRateLimits(fetch: FetchLike): FetchLike {
-    return async (url, init) => {
-      const response = await fetch(url, init);
-      const reading = readRateLimitHeaders(response.headers as Parameters<typeof readRateLimitHeaders>[0]);
-      if (reading) {
-        this.reading = reading;
-        this.readingAt = Date.now();
-      }
-      return response;
-    };
   }
 }
 

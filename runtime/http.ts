@@ -1,12 +1,10 @@
 /**
- * Framework-neutral HTTP helpers: turn the runtime's retryable errors into 503 + Retry-After,
- * and answer GET /metrics/llm.
+ * Framework-neutral HTTP helpers: turn the runtime's retryable errors into 503 + Retry-After
+ * (GET /metrics/llm is answered by metrics-route.ts).
  */
-import { existingAsyncLlmClient, getPathCounts } from "./client.js";
 import { LlmError } from "./errors.js";
-import { envFlag } from "./flags.js";
 
-const JSON_TYPE = "application/json; charset=utf-8";
+export const JSON_TYPE = "application/json; charset=utf-8";
 
 export interface LlmHttpErrorResponse {
   status: number;
@@ -28,8 +26,8 @@ export function llmHttpError(err: unknown): LlmHttpErrorResponse | undefined {
 const unhandled = Symbol("unhandled");
 
 type Loose = Record<string, any>;
-const isObject = (value: unknown): value is Loose => value !== null && typeof value === "object";
-const hasFunctions = (value: unknown, ...names: string[]): value is Loose =>
+export const isObject = (value: unknown): value is Loose => value !== null && typeof value === "object";
+export const hasFunctions = (value: unknown, ...names: string[]): value is Loose =>
   isObject(value) && names.every((name) => typeof value[name] === "function");
 
 /**
@@ -138,54 +136,5 @@ export class LlmErrorFilter {
       body: { statusCode: 500, message: "Internal server error" },
     };
     sendLlmHttpError([undefined, response], mapped);
-  }
-}
-
-/** `format` from a parsed query object or a `URLSearchParams`, whichever the framework has. */
-function formatOf(query: unknown): unknown {
-  if (hasFunctions(query, "get")) return query.get("format") ?? undefined;
-  return isObject(query) ? query.format : undefined;
-}
-
-function firstString(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (Array.isArray(value) && typeof value[0] === "string") return value[0];
-  return undefined;
-}
-
-/**
- * The body of GET /metrics/llm: JSON by default; Prometheus text for `?format=prometheus` (given
- * as `format`, or inside the request's `query`) or an Accept header asking for text/plain; `{ status: "legacy_mode", warning }` when the pool is off.
- */
-export async function llmMetricsResponse(
-  request: { format?: unknown; query?: unknown; accept?: unknown } = {},
-): Promise<{ status: number; contentType: string; body: string }> {
-  const client = existingAsyncLlmClient();
-  if (!client || envFlag("DISABLE_POOL")) {
-    const warning = client
-      ? "DISABLE_POOL is set: every call takes the legacy path"
-      : "no async LLM client was created: every call takes the legacy path";
-    return { status: 200, contentType: JSON_TYPE, body: JSON.stringify({ status: "legacy_mode", warning, paths: getPathCounts() }) };
-  }
-  const format = firstString(request.format ?? formatOf(request.query))?.toLowerCase();
-  const accept = firstString(request.accept)?.toLowerCase() ?? "";
-  if (format === "prometheus" || (format === undefined && accept.includes("text/plain"))) {
-    return { status: 200, contentType: client.metricsContentType, body: await client.metricsText() };
-  }
-  return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(client.getMetrics()) };
-}
-
-/**
- * Answers GET /metrics/llm on a request and response of Express, Fastify or node:http (what
- * Nest hands a controller through `@Req()` and `@Res()`), found by their shape.
- */
-export async function sendLlmMetrics(request: unknown, response: unknown): Promise<void> {
-  const req = isObject(request) ? request : {};
-  const metrics = await llmMetricsResponse({ query: req.query, accept: isObject(req.headers) ? req.headers.accept : undefined });
-  if (hasFunctions(response, "code", "header", "send")) {
-    await response.code(metrics.status).header("content-type", metrics.contentType).send(metrics.body);
-  } else if (hasFunctions(response, "writeHead", "end")) {
-    response.writeHead(metrics.status, { "Content-Type": metrics.contentType });
-    response.end(metrics.body);
   }
 }

@@ -50,13 +50,15 @@ const MAX_HOLD_ROUNDS = 32;
 /**
  * Additive increase, multiplicative decrease, with TCP's slow start and a memory of where the
  * upstream said no:
- * - slow start: +1 per good sample (about doubling per round trip) until the first drop or the
- *   first "no headroom";
+ * - slow start: +1 per good sample (about doubling per round trip) until the first drop (then
+ *   below the number in flight when the refused call was sent) or the first "no headroom";
  * - then +1 per round (a round ends with the first sample of a call sent after the last change,
  *   so one answer already sent before a change never moves the limit twice);
- * - a drop multiplies by `backoffRatio` (at least −1), once per round, and remembers the level
- *   that dropped: it is probed again only after holding just below it for 4, 8, … 32 rounds,
- *   so an upstream whose capacity is fixed sees few 429s, and one whose capacity rose is found;
+ * - a drop steps back to the last level that held for a whole round when the limit is above it
+ *   (a probe that failed), else multiplies by `backoffRatio` (at least −1: the upstream's capacity
+ *   fell); once per round. The level that dropped is probed again only after holding just below
+ *   it for 4, 8, … 32 rounds, so an upstream whose capacity is fixed sees few 429s, and one whose
+ *   capacity rose is found;
  * - rate-limit headers: headroom 0 caps the limit at what is in flight; a known headroom caps
  *   growth at in flight + headroom, and the first such answer jumps there at once.
  */
@@ -70,6 +72,8 @@ export class AimdLimit implements ConcurrencyLimit {
   private lastDropAt = 0;
   private roundStartedAt = 0;
   private roundsAtLevel = 0;
+  /** The highest level that held a whole round without a drop since it was set; 0 when none. */
+  private lastGood = 0;
   /** The level that last dropped; growth waits `holdRounds` below it. */
   private ceiling = Number.POSITIVE_INFINITY;
   private holdRounds = FIRST_HOLD_ROUNDS;
@@ -87,9 +91,14 @@ export class AimdLimit implements ConcurrencyLimit {
       if (startedAt < this.lastDropAt) return; // sent before the last decrease: already answered for
       this.holdRounds = this.current === this.ceiling ? Math.min(MAX_HOLD_ROUNDS, this.holdRounds * 2) : FIRST_HOLD_ROUNDS;
       this.ceiling = this.current;
-      this.slowStart = false;
       this.lastDropAt = now;
-      this.change(Math.min(this.current - 1, Math.floor(this.current * this.backoffRatio)), now);
+      const probeFailed = this.lastGood > 0 && this.current > this.lastGood;
+      let next = probeFailed ? this.lastGood : Math.min(this.current - 1, Math.floor(this.current * this.backoffRatio));
+      // Slow start overshoots by up to double: the first refusal says how many were too many.
+      if (this.slowStart) next = Math.min(next, inFlight - 1);
+      this.slowStart = false;
+      this.change(next, now);
+      if (!probeFailed) this.lastGood = 0;
       return;
     }
     if (headroom === 0) {
@@ -102,6 +111,7 @@ export class AimdLimit implements ConcurrencyLimit {
     if (fresh) {
       this.roundStartedAt = now;
       this.roundsAtLevel++;
+      if (startedAt >= this.lastChangeAt && this.current > this.lastGood && !this.slowStart) this.lastGood = this.current;
     }
     if (headroom > 0 && this.slowStart && fresh) {
       // The first answer that says how much room there is: go there at once.

@@ -133,6 +133,8 @@ export interface GateState {
   queued: () => number;
   pauseRemainingMs: () => number;
   emergencyMode: () => boolean;
+  /** DISABLE_POOL: calls take the legacy path while the client stays. */
+  disabled: () => boolean;
   draining: () => boolean;
 }
 
@@ -184,6 +186,22 @@ export class LlmMetrics {
       registers,
       collect() {
         this.set(gate.poolSize());
+      },
+    });
+    new Gauge({
+      name: "llm_gate_enabled",
+      help: "1 while calls go through the gate, 0 in legacy mode (no client, DISABLE_POOL)",
+      registers,
+      collect() {
+        this.set(gate.disabled() ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: "llm_gate_emergency_mode",
+      help: "1 while EMERGENCY_MODE sheds calls beyond the pool instead of queueing them",
+      registers,
+      collect() {
+        this.set(gate.emergencyMode() ? 1 : 0);
       },
     });
     new Gauge({

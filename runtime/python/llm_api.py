@@ -11,11 +11,13 @@ import asyncio
 import bisect
 import collections
 import email.utils
+import hmac
 import json
 import logging
 import math
 import os
 import random
+import re
 import threading
 import time
 
@@ -37,6 +39,8 @@ __all__ = [
     "LlmDrainingError",
     "LlmUpstreamError",
     "get_async_llm_client",
+    "AimdLimit",
+    "FixedLimit",
     "use_new_llm_path",
     "extract_output_text",
     "canary_bucket",
@@ -49,7 +53,7 @@ __all__ = [
 
 logger = logging.getLogger("llm_api")
 
-DEFAULTS = {"pool_size": 10, "canary_percent": 100, "max_queue": 1000, "timeout_s": 60.0, "max_retries": 3}
+DEFAULTS = {"pool_size": 10, "pool_min": 1, "pool_max": 100, "canary_percent": 100, "max_queue": 1000, "timeout_s": 60.0, "max_retries": 3}
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -216,10 +220,13 @@ def _status_of(exc):
     return None
 
 
-def _header(exc, name):
+def _headers_of(exc):
     headers = getattr(getattr(exc, "response", None), "headers", None)
-    if headers is None:
-        headers = getattr(exc, "headers", None)
+    return headers if headers is not None else getattr(exc, "headers", None)
+
+
+def _header(exc, name):
+    headers = _headers_of(exc)
     try:
         value = headers.get(name) if headers is not None else None
     except AttributeError:
@@ -440,6 +447,192 @@ def _shared_gate(gate, pool_size):
     return module.shared_gate(gate, pool_size, _timeout_error)
 
 
+# --- the limit algorithm -----------------------------------------------------------
+# Separate from the gate that enforces it, as in Netflix's concurrency-limits: one sample per
+# finished upstream attempt goes in, the current limit comes out. Same rules as the TypeScript
+# runtime's limit.ts.
+
+_FIRST_HOLD_ROUNDS = 4
+_MAX_HOLD_ROUNDS = 32
+
+
+class FixedLimit:
+    """``LLM_POOL_SIZE=N``: the limit never moves."""
+
+    def __init__(self, limit):
+        self.current = limit
+
+    def on_sample(self, sent_at, rtt_s, in_flight, did_drop, headroom):
+        pass
+
+
+class AimdLimit:
+    """Additive increase, multiplicative decrease, with slow start and a memory of where the
+    upstream said no (see the TypeScript runtime's limit.ts for the reasoning):
+
+    - slow start: +1 per good sample until the first drop (then below the number in flight
+      when the refused call was sent) or the first "no headroom";
+    - then +1 per round (a round ends with the first sample of a call sent after the last change);
+    - a drop steps back to the last level that held a whole round when above it (a failed
+      probe), else multiplies by ``backoff_ratio`` (at least -1); once per round. The level that
+      dropped is probed again after holding just below it for 4, 8, ... 32 rounds;
+    - rate-limit headers: headroom 0 caps the limit at what was in flight; a known headroom caps
+      growth at in flight + headroom, and the first such answer jumps there at once.
+
+    Times are ``time.monotonic()`` seconds.
+    """
+
+    def __init__(self, minimum, maximum, initial=None, backoff_ratio=0.9):
+        self.minimum = max(1, int(minimum))
+        self.maximum = max(self.minimum, int(maximum))
+        self.backoff_ratio = backoff_ratio
+        self.current = self._clamp(initial if initial is not None else self.minimum)
+        self._slow_start = True
+        self._last_change_at = self._last_drop_at = self._round_started_at = -math.inf
+        self._rounds_at_level = 0
+        self._last_good = 0
+        self._ceiling = math.inf
+        self._hold_rounds = _FIRST_HOLD_ROUNDS
+
+    def on_sample(self, sent_at, rtt_s, in_flight, did_drop, headroom):
+        now = time.monotonic()
+        if did_drop:
+            if sent_at < self._last_drop_at:
+                return  # sent before the last decrease: already answered for
+            self._hold_rounds = min(_MAX_HOLD_ROUNDS, self._hold_rounds * 2) if self.current == self._ceiling else _FIRST_HOLD_ROUNDS
+            self._ceiling = self.current
+            self._last_drop_at = now
+            probe_failed = 0 < self._last_good < self.current
+            target = self._last_good if probe_failed else min(self.current - 1, math.floor(self.current * self.backoff_ratio))
+            if self._slow_start:
+                target = min(target, in_flight - 1)
+            self._slow_start = False
+            self._change(target, now)
+            if not probe_failed:
+                self._last_good = 0
+            return
+        if headroom == 0:
+            self._slow_start = False
+            if in_flight < self.current:
+                self._change(in_flight, now)
+            return
+        fresh = sent_at >= self._round_started_at
+        if fresh:
+            self._round_started_at = now
+            self._rounds_at_level += 1
+            if sent_at >= self._last_change_at and self.current > self._last_good and not self._slow_start:
+                self._last_good = self.current
+        if headroom is not None and headroom > 0 and self._slow_start and fresh:
+            self._slow_start = False
+            if in_flight + headroom > self.current:
+                self._change(in_flight + headroom, now)
+            return
+        if in_flight * 2 < self.current:
+            return  # only a limit that is in use may grow
+        if self._slow_start:
+            self._change(self.current + 1, now)
+            return
+        if sent_at < self._last_change_at or not fresh:
+            return
+        if headroom is not None and headroom > 0 and self.current >= in_flight + headroom:
+            return
+        if self.current + 1 >= self._ceiling and self._rounds_at_level < self._hold_rounds:
+            return
+        if self.current + 1 > self._ceiling:
+            self._ceiling = math.inf  # a probe above it held
+        self._change(self.current + 1, now)
+
+    def _change(self, limit, now):
+        limit = self._clamp(limit)
+        if limit == self.current:
+            return
+        self.current = limit
+        self._last_change_at = self._round_started_at = now
+        self._rounds_at_level = 0
+
+    def _clamp(self, limit):
+        return min(self.maximum, max(self.minimum, int(math.floor(limit))))
+
+
+def _header_number(headers, *names):
+    least = None
+    for name in names:
+        try:
+            value = float(headers.get(name))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if math.isfinite(value) and (least is None or value < least):
+            least = value
+    return least
+
+
+def _reset_s(text):
+    """OpenAI's durations (``6m0s``, ``1.5s``, ``250ms``) or Anthropic's RFC 3339 instants, in seconds from now."""
+    if not text:
+        return None
+    if len(text) > 10 and text[4] == "-" and "T" in text:
+        try:
+            import datetime
+
+            return max(0.0, datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() - time.time())
+        except ValueError:
+            return None
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
+    return sum(float(amount) * units[unit] for amount, unit in parts) if parts else None
+
+
+def read_rate_limit_headers(headers):
+    """What the upstream says about its rate limits: OpenAI's ``x-ratelimit-*`` and Anthropic's
+    ``anthropic-ratelimit-*`` headers, or None when a response carries none of them."""
+    if headers is None:
+        return None
+    remaining_requests = _header_number(headers, "x-ratelimit-remaining-requests", "anthropic-ratelimit-requests-remaining")
+    remaining_tokens = _header_number(
+        headers,
+        "x-ratelimit-remaining-tokens",
+        "anthropic-ratelimit-tokens-remaining",
+        "anthropic-ratelimit-input-tokens-remaining",
+        "anthropic-ratelimit-output-tokens-remaining",
+    )
+    if remaining_requests is None and remaining_tokens is None:
+        return None
+    return {
+        "limit_requests": _header_number(headers, "x-ratelimit-limit-requests", "anthropic-ratelimit-requests-limit"),
+        "remaining_requests": remaining_requests,
+        "remaining_tokens": remaining_tokens,
+        "tokens_reset_s": _reset_s(headers.get("x-ratelimit-reset-tokens") or headers.get("anthropic-ratelimit-tokens-reset")),
+    }
+
+
+def _headroom(reading, tokens_per_call, in_flight):
+    """More calls the upstream would take beyond ``in_flight``: the least of its remaining
+    requests, remaining tokens / tokens per call, and its request limit less what was out."""
+    if reading is None:
+        return None
+    candidates = [reading["remaining_requests"]]
+    if tokens_per_call > 0 and reading["remaining_tokens"] is not None:
+        candidates.append(math.floor(reading["remaining_tokens"] / tokens_per_call))
+    if reading["limit_requests"] is not None:
+        candidates.append(reading["limit_requests"] - in_flight)
+    known = [value for value in candidates if value is not None]
+    return max(0, min(known)) if known else None
+
+
+def _token_usage(response):
+    """``(input, output)`` tokens a response says it used, or None."""
+    usage = _get(response, "usage")
+    if usage is None:
+        return None
+    found = [_get(usage, name) for name in ("input_tokens", "prompt_tokens", "output_tokens", "completion_tokens")]
+    numbers = [value if isinstance(value, (int, float)) else None for value in found]
+    tokens_in = numbers[0] if numbers[0] is not None else numbers[1]
+    tokens_out = numbers[2] if numbers[2] is not None else numbers[3]
+    if tokens_in is None and tokens_out is None:
+        return None
+    return (tokens_in or 0, tokens_out or 0)
+
+
 # --- metrics ------------------------------------------------------------------------
 
 
@@ -622,6 +815,8 @@ class AsyncLlmClient:
         timeout_s=DEFAULTS["timeout_s"],
         max_retries=DEFAULTS["max_retries"],
         max_retry_after_ms=DEFAULT_MAX_RETRY_AFTER_MS,
+        pool_min=DEFAULTS["pool_min"],
+        pool_max=DEFAULTS["pool_max"],
         model=None,
         api=None,
     ):
@@ -635,9 +830,19 @@ class AsyncLlmClient:
             "timeout_s": timeout_s,
             "max_retries": max_retries,
             "max_retry_after_ms": max_retry_after_ms,
+            "pool_min": pool_min,
+            "pool_max": pool_max,
             "model": model,
             "api": api,
         }
+        # LLM_POOL_SIZE=auto (or pool_size="auto"), decided at startup: the limit finds the
+        # upstream's capacity between LLM_POOL_MIN and LLM_POOL_MAX.
+        if os.environ.get("LLM_POOL_SIZE", "").strip().lower() == "auto" or (pool_size == "auto" and _env_number("LLM_POOL_SIZE", 1) is None):
+            minimum = self._setting("pool_min", "LLM_POOL_MIN", 1, int)
+            self._limit = AimdLimit(minimum, max(minimum, self._setting("pool_max", "LLM_POOL_MAX", 1, int)))
+        else:
+            self._limit = None
+        self._tokens_per_call = 0.0
         self._metrics = _Metrics()
         self._gate = _Gate(
             lambda: self.pool_size,
@@ -655,7 +860,13 @@ class AsyncLlmClient:
 
     @property
     def pool_size(self):
-        return self._setting("pool_size", "LLM_POOL_SIZE", 1, int)
+        """Upstream calls allowed at once now: LLM_POOL_SIZE (read on every call), or where the adaptive limit stands."""
+        if self._limit is not None:
+            return self._limit.current
+        if os.environ.get("LLM_POOL_SIZE", "").strip().lower() == "auto":
+            return self.settings["pool_size"] if self.settings["pool_size"] != "auto" else DEFAULTS["pool_size"]
+        size = self._setting("pool_size", "LLM_POOL_SIZE", 1, int)
+        return DEFAULTS["pool_size"] if size == "auto" else size
 
     @property
     def canary_percent(self):
@@ -711,9 +922,24 @@ class AsyncLlmClient:
     async def generate_response_async(self, messages, model=None, *, key=None):
         """One reply for ``messages`` (chat messages or a prompt string); read it with extract_output_text."""
         model = model or self.model
-        return await self._gated(lambda: self._create(messages, model), cancellable=True)
+        readings = []
+        return await self._gated(lambda: self._create(messages, model, readings), cancellable=True, readings=readings)
 
-    async def _gated(self, start_attempt, cancellable):
+    def _sample(self, sent_at, in_flight_at_send, did_drop, reading):
+        """Feed one finished attempt to the adaptive limit (a fixed pool skips this)."""
+        headroom = _headroom(reading, self._tokens_per_call, in_flight_at_send)
+        # Out of tokens until the budget is back: wait that out now rather than meet the 429.
+        if reading and self._tokens_per_call and (reading["remaining_tokens"] or 0) < self._tokens_per_call and reading["tokens_reset_s"]:
+            self._gate.pause(min(reading["tokens_reset_s"], self.max_retry_after_ms / 1000))
+        self._limit.on_sample(sent_at, time.monotonic() - sent_at, in_flight_at_send, did_drop, headroom)
+
+    def _note_usage(self, result):
+        usage = _token_usage(result)
+        if usage is not None:
+            total = usage[0] + usage[1]
+            self._tokens_per_call = total if not self._tokens_per_call else self._tokens_per_call * 0.9 + total * 0.1
+
+    async def _gated(self, start_attempt, cancellable, readings=None):
         if self._draining:
             raise LlmDrainingError()
         started = time.monotonic()
@@ -726,12 +952,20 @@ class AsyncLlmClient:
                 waited = await self._gate.acquire(deadline, timeout_s, front=retries > 0, shed=_flag("EMERGENCY_MODE"))
                 if retries == 0 and waited:
                     self._metrics.queue_wait.observe(time.monotonic() - started)
+                sent_at = time.monotonic()
+                in_flight_at_send = self._gate.in_flight
                 try:
                     result = await self._attempt(start_attempt, deadline, timeout_s, cancellable)
+                except LlmTimeoutError:
+                    if self._limit is not None:
+                        self._sample(sent_at, in_flight_at_send, True, None)  # a timeout is a drop too
+                    raise
                 except (LlmError, asyncio.CancelledError):
                     raise  # the attempt gave its slot back (or will, once its work ends)
                 except Exception as exc:
                     failure = _classify(exc)
+                    if self._limit is not None:
+                        self._sample(sent_at, in_flight_at_send, failure.retryable, read_rate_limit_headers(_headers_of(exc)))
                     delay_s = _retry_delay_s(exc, retries, self.max_retry_after_ms / 1000) if failure.retryable else 0.0
                     if failure.rate_limited:
                         self._metrics.rate_limited_total += 1
@@ -753,6 +987,9 @@ class AsyncLlmClient:
                     if not failure.rate_limited or _flag("EMERGENCY_MODE"):
                         await asyncio.sleep(delay_s)
                 else:
+                    if self._limit is not None:
+                        self._note_usage(result)
+                        self._sample(sent_at, in_flight_at_send, False, readings[-1] if readings else None)
                     self._gate.release()
                     return result
                 retries += 1
@@ -796,7 +1033,7 @@ class AsyncLlmClient:
         if not task.cancelled():
             task.exception()  # retrieved, so an abandoned thread's error is not reported as lost
 
-    async def _create(self, messages, model):
+    async def _create(self, messages, model, readings):
         chat_messages = [{"role": "user", "content": messages}] if isinstance(messages, str) else messages
         if openai is not None:
             if self._upstream is None:
@@ -804,9 +1041,13 @@ class AsyncLlmClient:
                 # refuses to start without a key, and local OpenAI-compatible servers need none.
                 api_key = os.environ.get("OPENAI_API_KEY") or "no-api-key-set"
                 self._upstream = openai.AsyncOpenAI(api_key=api_key, max_retries=0)
-            if self.settings["api"] == "chat":
-                return await self._upstream.chat.completions.create(model=model, messages=chat_messages)
-            return await self._upstream.responses.create(model=model, input=messages)
+            api = self._upstream.chat.completions if self.settings["api"] == "chat" else self._upstream.responses
+            body = {"model": model, "messages": chat_messages} if self.settings["api"] == "chat" else {"model": model, "input": messages}
+            if self._limit is None:
+                return await api.create(**body)
+            raw = await api.with_raw_response.create(**body)  # its headers feed the adaptive limit
+            readings.append(read_rate_limit_headers(raw.headers))
+            return raw.parse()
         if self._upstream is None:
             import httpx  # only here: migrated call sites run the app's own callables and need no HTTP client
 
@@ -821,6 +1062,7 @@ class AsyncLlmClient:
         else:
             reply = await self._upstream.post("/responses", json={"model": model, "input": messages})
         reply.raise_for_status()  # httpx.HTTPStatusError, as the SDK raises its APIStatusError
+        readings.append(read_rate_limit_headers(reply.headers))
         return reply.json()
 
     # Metrics.
@@ -833,6 +1075,7 @@ class AsyncLlmClient:
         metrics = self._metrics
         return {
             "poolSize": pool_size,
+            "poolMode": "fixed" if self._limit is None else "auto",
             "inFlight": in_flight,
             "queued": self.queued,
             "maxQueue": self.max_queue,
@@ -866,6 +1109,10 @@ class AsyncLlmClient:
              list(metrics.queue_wait.lines("llm_gate_queue_wait_seconds"))),
             ("llm_gate_pool_size", "gauge", "Concurrent upstream calls allowed (LLM_POOL_SIZE)",
              [f"llm_gate_pool_size {self.pool_size}"]),
+            ("llm_gate_enabled", "gauge", "1 while calls go through the gate, 0 in legacy mode (no client, DISABLE_POOL)",
+             [f"llm_gate_enabled {0 if _flag('DISABLE_POOL') else 1}"]),
+            ("llm_gate_emergency_mode", "gauge", "1 while EMERGENCY_MODE sheds calls beyond the pool instead of queueing them",
+             [f"llm_gate_emergency_mode {1 if _flag('EMERGENCY_MODE') else 0}"]),
             ("llm_gate_in_flight", "gauge", "Upstream calls holding a pool slot", [f"llm_gate_in_flight {self.in_flight}"]),
             ("llm_gate_pause_remaining_seconds", "gauge", "Time until the pause after an upstream 429 ends (0: not paused)",
              [f"llm_gate_pause_remaining_seconds {_number(self._gate.pause_remaining_s())}"]),
@@ -924,6 +1171,8 @@ def get_async_llm_client(
     timeout_s=None,
     max_retries=None,
     max_retry_after_ms=None,
+    pool_min=None,
+    pool_max=None,
     model=None,
     api=None,
 ):
@@ -938,6 +1187,8 @@ def get_async_llm_client(
         "timeout_s": timeout_s,
         "max_retries": max_retries,
         "max_retry_after_ms": max_retry_after_ms,
+        "pool_min": pool_min,
+        "pool_max": pool_max,
         "model": model,
         "api": api,
     }
@@ -1001,17 +1252,49 @@ def get_metrics():
     return _legacy_mode_body() or _client.get_metrics()
 
 
-def metrics_response(format=None, accept=None):
+def _metrics_refused(authorization):
+    """LLM_METRICS=off turns the route off (404); LLM_METRICS_TOKEN asks for ``Authorization:
+    Bearer <token>`` (401 without it). None when the request may go on."""
+    if os.environ.get("LLM_METRICS", "").strip().lower() in ("off", "false", "0", "no"):
+        return 404, JSON_TYPE, json.dumps({"error": "not found"})
+    token = os.environ.get("LLM_METRICS_TOKEN")
+    if not token:
+        return None
+    given = (authorization if isinstance(authorization, str) else "").encode()
+    # Compared in constant time, so the token cannot be guessed byte by byte from response times.
+    if hmac.compare_digest(given, f"Bearer {token}".encode()):
+        return None
+    return 401, JSON_TYPE, json.dumps({"error": "unauthorized"})
+
+
+def _legacy_mode_text():
+    paths = _path_counts()
+    return "\n".join([
+        "# HELP llm_gate_enabled 1 while calls go through the gate, 0 in legacy mode (no client, DISABLE_POOL)",
+        "# TYPE llm_gate_enabled gauge",
+        "llm_gate_enabled 0",
+        "# HELP llm_path_total Call sites that took the new (gated) or the legacy path",
+        "# TYPE llm_path_total counter",
+        f'llm_path_total{{path="new"}} {paths["new"]}',
+        f'llm_path_total{{path="legacy"}} {paths["legacy"]}',
+    ]) + "\n"
+
+
+def metrics_response(format=None, accept=None, authorization=None):
     """``(status, content_type, body)`` for GET /metrics/llm: JSON by default, Prometheus text
-    for ``?format=prometheus`` or an Accept header asking for text/plain; legacy_mode JSON
-    when the pool is off."""
-    legacy = _legacy_mode_body()
-    if legacy:
-        return 200, JSON_TYPE, json.dumps(legacy)
+    for ``?format=prometheus`` or an Accept header asking for text/plain, in every mode (with the
+    pool off the JSON says legacy_mode and the text ``llm_gate_enabled 0``, so a scrape never
+    breaks during a rollback); 404 with LLM_METRICS=off, 401 without LLM_METRICS_TOKEN's bearer."""
+    refused = _metrics_refused(authorization)
+    if refused:
+        return refused
     format = format.lower() if isinstance(format, str) else None
     accept = accept.lower() if isinstance(accept, str) else ""
     if format == "prometheus" or (format is None and "text/plain" in accept):
-        return 200, PROMETHEUS_TYPE, _client.metrics_text()
+        return 200, PROMETHEUS_TYPE, _client.metrics_text() if _client is not None else _legacy_mode_text()
+    legacy = _legacy_mode_body()
+    if legacy:
+        return 200, JSON_TYPE, json.dumps(legacy)
     return 200, JSON_TYPE, json.dumps(_client.get_metrics())
 
 

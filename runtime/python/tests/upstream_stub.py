@@ -15,8 +15,10 @@ Arrival = collections.namedtuple("Arrival", "at label status")
 
 
 class UpstreamStub:
-    def __init__(self, latency_s=0.05, concurrency_limit=None, limit_retry_after_ms=50):
+    def __init__(self, latency_s=0.05, concurrency_limit=None, limit_retry_after_ms=50, rate_limit_headers=False):
         self.latency_s = latency_s
+        # OpenAI's x-ratelimit-{limit,remaining}-requests on every answer, for the concurrency limit.
+        self.rate_limit_headers = rate_limit_headers
         self.concurrency_limit = concurrency_limit
         self.limit_retry_after_ms = limit_retry_after_ms
         self.script = collections.deque()
@@ -62,6 +64,12 @@ class UpstreamStub:
                 headers = {"retry-after-ms": str(self.limit_retry_after_ms)}
             else:
                 status, body, headers = 200, None, {}
+            if self.rate_limit_headers and self.concurrency_limit is not None:
+                headers = {
+                    **headers,
+                    "x-ratelimit-limit-requests": str(self.concurrency_limit),
+                    "x-ratelimit-remaining-requests": str(max(0, self.concurrency_limit - self.in_flight)),
+                }
             self.arrivals.append(Arrival(time.monotonic(), label, status))
         return status, body, headers
 
