@@ -6,7 +6,7 @@
 //    (the whole run's ratio, ramp-up included, is printed beside it);
 //  - converge_s: time until the first 2 s window whose goodput is ≥ 0.9 × K / L;
 //  - r429_share: 429 answers ÷ all the stub's answers; failed: user calls that failed.
-// The last line is the summary CI and humans grep for.
+// The last line is the summary CI and humans grep for. `npm run bench:adaptive -- 20` runs K = 20 only.
 import type { OpenAiStubStats } from "../src/stub/openai-stub.js";
 import { freshClient, startStubProcess } from "./support.js";
 
@@ -86,9 +86,10 @@ async function runCase(k: number, headers: boolean): Promise<CaseResult> {
   };
 }
 
+const capacities = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [2, 5, 20];
 const results: CaseResult[] = [];
 for (const headers of [false, true]) {
-  for (const k of [2, 5, 20]) {
+  for (const k of capacities) {
     const result = await runCase(k, headers);
     results.push(result);
     console.log(
