@@ -486,7 +486,9 @@ class MetricsTest(RuntimeTestCase):
 
     async def test_metrics_response_speaks_json_prometheus_and_legacy_mode(self):
         llm_api.use_new_llm_path(key="u")
-        status, content_type, body = llm_api.metrics_response(format="prometheus")
+        # A scrape gets Prometheus text even with no client, so the target does not go down during a rollback.
+        self.assertRegex(llm_api.metrics_response(format="prometheus")[2], r"(?m)^llm_gate_enabled 0$")
+        status, content_type, body = llm_api.metrics_response()
         self.assertEqual((status, content_type), (200, "application/json; charset=utf-8"))
         self.assertEqual(
             json.loads(body),
@@ -508,10 +510,8 @@ class MetricsTest(RuntimeTestCase):
         self.assertEqual(json.loads(llm_api.metrics_response(format="json", accept="text/plain")[2])["poolSize"], 4)
 
         os.environ["DISABLE_POOL"] = "true"
-        self.assertEqual(
-            json.loads(llm_api.metrics_response(format="prometheus")[2])["warning"],
-            "DISABLE_POOL is set: every call takes the legacy path",
-        )
+        self.assertEqual(json.loads(llm_api.metrics_response()[2])["warning"], "DISABLE_POOL is set: every call takes the legacy path")
+        self.assertRegex(llm_api.metrics_response(format="prometheus")[2], r"(?m)^llm_gate_enabled 0$")
 
 
 class DrainTest(RuntimeTestCase):
