@@ -4,7 +4,8 @@
 // fail (upstream 500, no retries) — with the heap measured after a forced GC before and after.
 // A leak of even 100 bytes per call would show as ~5 MB. The last line is the summary to grep.
 import OpenAI from "openai";
-import { resetAsyncLlmClientForTests, type AsyncLlmClient } from "../runtime/index.js";
+import { resetAsyncLlmClientForTests } from "../runtime/client.js";
+import type { AsyncLlmClient } from "../runtime/index.js";
 import { collectGarbage, freshClient, startStubProcess } from "./support.js";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 50_000);

@@ -4,7 +4,7 @@
 //     throughput against Little's-law limit min(users, pool) / latency, latency, success rate.
 // The last line is the summary CI and humans grep for.
 import pLimit from "p-limit";
-import { resetAsyncLlmClientForTests } from "../runtime/index.js";
+import { resetAsyncLlmClientForTests } from "../runtime/client.js";
 import type { OpenAiStubStats } from "../src/stub/openai-stub.js";
 import { collectGarbage, freshClient as freshClientWith, startStubProcess } from "./support.js";
 

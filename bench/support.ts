@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { getAsyncLlmClient, resetAsyncLlmClientForTests, type AsyncLlmClient, type AsyncLlmClientOptions } from "../runtime/index.js";
+import { resetAsyncLlmClientForTests } from "../runtime/client.js";
+import { getAsyncLlmClient, type AsyncLlmClient, type AsyncLlmClientOptions } from "../runtime/index.js";
 
 setFlagsFromString("--expose-gc");
 export const collectGarbage = runInNewContext("gc") as () => void;

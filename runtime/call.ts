@@ -41,8 +41,8 @@ function errorTypeOf(err: unknown): ErrorType {
 export function isStream(value: unknown): value is AsyncIterable<unknown> & object {
   if (value === null || typeof value !== "object") return false;
   const candidate = value as Record<string | symbol, unknown>;
-  if (typeof candidate[Symbol.asyncIterator] !== "function" || typeof candidate.getNextPage === "function") return false;
-  return typeof get(candidate.controller, "abort") === "function" || typeof candidate.next === "function";
+  if (typeof candidate[Symbol.asyncIterator] !== "function" || typeof candidate["getNextPage"] === "function") return false;
+  return typeof get(candidate["controller"], "abort") === "function" || typeof candidate["next"] === "function";
 }
 
 function get(value: unknown, name: string): unknown {

@@ -26,7 +26,7 @@ export interface ChatMessageLike {
 export interface RunOptions {
   /** The user key of the call (logged nowhere; used by useNewLlmPath for the canary). */
   key?: unknown;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** This call's deadline in place of LLM_TIMEOUT_MS (a timeout the user wrote on the call). */
   timeoutMs?: number;
 }

@@ -25,9 +25,15 @@ export function llmHttpError(err: unknown): LlmHttpErrorResponse | undefined {
 
 const unhandled = Symbol("unhandled");
 
-type Loose = Record<string, any>;
+/** The members of framework objects (requests, replies, contexts) the runtime reads by their shape. */
+type ShapeMember =
+  | "accept" | "authorization" | "body" | "code" | "end" | "format" | "get" | "header" | "headers" | "headerSent"
+  | "headersSent" | "json" | "query" | "req" | "request" | "response" | "send" | "sent" | "set" | "setHeader"
+  | "status" | "writeHead";
+/** A framework object we do not import: any of those members may be there, of any type. */
+type Loose = { [member in ShapeMember]?: any };
 export const isObject = (value: unknown): value is Loose => value !== null && typeof value === "object";
-export const hasFunctions = (value: unknown, ...names: string[]): value is Loose =>
+export const hasFunctions = (value: unknown, ...names: ShapeMember[]): value is Loose =>
   isObject(value) && names.every((name) => typeof value[name] === "function");
 
 /**

@@ -6,7 +6,6 @@ export {
   useNewLlmPath,
   gateLlmCall,
   getPathCounts,
-  resetAsyncLlmClientForTests,
   type AsyncLlmClient,
   type ChatMessageLike,
   type GenerateOptions,

@@ -52,7 +52,7 @@ export function upstreamHeader(err: unknown, name: string): string | undefined {
 function isInsufficientQuota(err: unknown): boolean {
   const body = field(err, "error") as Loose;
   const axiosBody = field(field(field(err, "response"), "data"), "error") as Loose;
-  return [field(err, "code"), field(err, "type"), body?.code, body?.type, axiosBody?.code, axiosBody?.type].includes(
+  return [field(err, "code"), field(err, "type"), body?.["code"], body?.["type"], axiosBody?.["code"], axiosBody?.["type"]].includes(
     "insufficient_quota",
   );
 }

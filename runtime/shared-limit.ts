@@ -331,7 +331,7 @@ export class SharedLimit {
 
 /** The shared limit the environment asks for, or undefined when LLM_REDIS_URL is unset. */
 export function sharedLimitFromEnv(poolSize: number, env: NodeJS.ProcessEnv = process.env): SharedLimitSettings | undefined {
-  const url = env.LLM_REDIS_URL?.trim();
+  const url = env["LLM_REDIS_URL"]?.trim();
   if (!url) return undefined;
   const number = (name: string, min: number) => {
     const value = Number(env[name]);
@@ -341,7 +341,7 @@ export function sharedLimitFromEnv(poolSize: number, env: NodeJS.ProcessEnv = pr
     url,
     limit: number("LLM_GLOBAL_POOL_SIZE", 1) ?? poolSize,
     leaseMs: number("LLM_REDIS_LEASE_MS", 100) ?? 10_000,
-    prefix: env.LLM_REDIS_PREFIX?.trim() || "llm-runtime",
+    prefix: env["LLM_REDIS_PREFIX"]?.trim() || "llm-runtime",
     fallbackPoolSize: number("LLM_REDIS_FALLBACK_POOL_SIZE", 1),
     settleMs: number("LLM_REDIS_SETTLE_MS", 0) ?? 5000,
   };

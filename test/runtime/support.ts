@@ -2,7 +2,7 @@
 import { createServer } from "node:net";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
-import { resetAsyncLlmClientForTests } from "../../runtime/index.js";
+import { resetAsyncLlmClientForTests } from "../../runtime/client.js";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
 
 const RUNTIME_ENV = [
