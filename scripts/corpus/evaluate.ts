@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { INSTALLED_MARK } from "./checkout.js";
+import { unresolvedCreatedImports } from "./imports.js";
 import type { CorpusEntry } from "./manifest.js";
 import { matchSites, type Report, type SiteResult } from "./match.js";
 import { isChecked, parseErrors, typeErrorCount } from "./syntax.js";
@@ -110,6 +111,10 @@ export async function evaluateRepo(entry: CorpusEntry, checkout: string, cli: Cl
     if (after.size > 0) {
       const before = await withOriginal(checkout, touched);
       for (const [path, error] of after) if (!before.has(path)) breakage.push(`does not parse: ${error}`);
+    }
+
+    if (entry.language === "python") {
+      for (const problem of unresolvedCreatedImports(checkout, dir, diff.changed, diff.added)) breakage.push(`import: ${problem}`);
     }
 
     let types = "n/a";

@@ -3,8 +3,9 @@
  * needs the project's dependencies installed; without them the answer is "n/a", never a guess.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
 
@@ -73,10 +74,22 @@ function depsInstalled(root: string): boolean {
 
 /**
  * Number of type errors of the project, or undefined when it cannot be type-checked here (no
- * tsconfig.json, or its dependencies are not installed).
+ * tsconfig.json, or its dependencies are not installed). tsc runs on a scratch copy: an
+ * incremental tsconfig writes a .tsbuildinfo, which must not count as a change apply made.
  */
-export async function typeErrorCount(root: string): Promise<number | undefined> {
-  if (!existsSync(join(root, "tsconfig.json")) || !depsInstalled(root)) return undefined;
+export async function typeErrorCount(project: string): Promise<number | undefined> {
+  if (!existsSync(join(project, "tsconfig.json")) || !depsInstalled(project)) return undefined;
+  const scratch = mkdtempSync(join(tmpdir(), "llm-migrate-corpus-tsc-"));
+  try {
+    const root = join(scratch, "project");
+    cpSync(project, root, { recursive: true, verbatimSymlinks: true, filter: (source) => basename(source) !== ".git" });
+    return await countTypeErrors(root);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function countTypeErrors(root: string): Promise<number> {
   // The project's own TypeScript when it has one: its code was written against that version.
   const own = join(root, "node_modules", "typescript", "bin", "tsc");
   const tsc = existsSync(own) ? own : join(import.meta.dirname, "..", "..", "node_modules", "typescript", "bin", "tsc");

@@ -1,6 +1,9 @@
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluateRepo, type Cli } from "../../scripts/corpus/evaluate.js";
+import { unresolvedCreatedImports } from "../../scripts/corpus/imports.js";
 import { loadManifest, parseExpectation, parseManifest, type ExpectedSite } from "../../scripts/corpus/manifest.js";
 import { matchSites, sameCall, type Report } from "../../scripts/corpus/match.js";
 import { summaryLine } from "../../scripts/corpus/table.js";
@@ -86,6 +89,31 @@ describe("matching report call sites", () => {
   it("counts a per-request finding in the same file as left by design", () => {
     const results = matchSites([site("v1/openai.py:20", "client.chat.completions.create", "per-request")], report([], [{ code: "PER_REQUEST_CLIENT", file: "v1/openai.py", line: 19 }]));
     expect(results[0]).toMatchObject({ outcome: { kind: "per-request" }, ok: true });
+  });
+});
+
+describe("imports of the modules apply created", () => {
+  function tree(files: Record<string, string>): string {
+    const root = mkdtempSync(join(tmpdir(), "corpus-imports-"));
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    return root;
+  }
+
+  it("flags a bare import of a runtime placed inside a folder the file imports as a package", () => {
+    const original = tree({ "app/main.py": "from app.routers import api\n" });
+    const copy = tree({ "app/main.py": "from app.routers import api\nfrom llm_api import get_async_llm_client\n", "app/llm_api.py": "" });
+    const fine = tree({ "main.py": "from llm_api import get_async_llm_client\n", "llm_api.py": "" });
+    try {
+      expect(unresolvedCreatedImports(original, copy, ["app/main.py"], ["app/llm_api.py"])).toEqual([
+        "app/main.py:2 imports llm_api, which is not importable from where app/main.py runs",
+      ]);
+      expect(unresolvedCreatedImports(original, fine, ["main.py"], ["llm_api.py"])).toEqual([]);
+    } finally {
+      for (const dir of [original, copy, fine]) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
