@@ -1,35 +1,19 @@
-import { children, decoratorsOf, descendants, type PythonNode, type PythonSourceFile } from "../../src/languages/python/parse.js";
+import { children, decoratorsOf, descendants, lineStartOf, parametersOf, type PythonNode, type PythonSourceFile } from "../../src/languages/python/parse.js";
+import type { AdditionPlace, PythonApp, PythonFrameworkAdapter, PythonRoute } from "./python-adapter.js";
 
 const ROUTE_METHODS = new Set(["get", "post", "put", "patch", "delete", "options", "head", "api_route", "websocket"]);
 
-/** `app = FastAPI(...)`: the app the metrics route and the error handler are added to. */
-export interface FastApiApp {
-  file: PythonSourceFile;
-  name: string;
-  statement: PythonNode;
-}
+export type FastApiApp = PythonApp;
+export type FastApiRoute = PythonRoute;
 
-/** A function registered with `@app.post("/chat")` or `@router.get(...)`. */
-export interface FastApiRoute {
-  file: PythonSourceFile;
-  /** The `decorated_definition` statement; new routes go before it. */
-  statement: PythonNode;
-  fn: PythonNode;
-  receiver: string;
-  method: string;
-  path?: string;
-}
-
-/** What the Python transforms need to know about FastAPI: the one Python web framework supported. */
-export const fastapi = {
+/** What the Python transforms need to know about FastAPI. */
+export const fastapi: PythonFrameworkAdapter = {
+  language: "python",
   name: "fastapi",
+  modules: ["fastapi"],
 
   detect(files: readonly PythonSourceFile[]): boolean {
     return files.some((file) => /^\s*(from\s+fastapi(\.\w+)*\s+import|import\s+fastapi)\b/m.test(file.getFullText()));
-  },
-
-  findApp(files: readonly PythonSourceFile[]): FastApiApp | undefined {
-    return fastapi.findApps(files)[0];
   },
 
   /** Every module-level `name = FastAPI(...)`, in file order. */
@@ -45,6 +29,31 @@ export const fastapi = {
       }
     }
     return apps;
+  },
+
+  /** Starlette's peer address, when the route takes a `Request` (any name, `fastapi.Request` too) or a `WebSocket`. */
+  clientAddress(fn: PythonNode): string | undefined {
+    const request = parametersOf(fn).find((p) => /^(\w+\.)*(Request|WebSocket)$/.test(p.annotation ?? ""));
+    // Starlette types `client` as Optional: no peer address behind a Unix socket or some ASGI test transports.
+    return request ? `${request.name}.client.host if ${request.name}.client else None` : undefined;
+  },
+
+  /**
+   * Before the first route, router or mount registered on the app in its own module (FastAPI matches
+   * in registration order); else two lines below the app itself.
+   */
+  placeAddition(app: PythonApp, routes: readonly PythonRoute[], skip: (path: string | undefined) => boolean = () => false): AdditionPlace {
+    const text = app.file.getFullText();
+    const starts = routes.filter((r) => r.file === app.file && r.receiver === app.name && !skip(r.path)).map((r) => r.statement.startIndex);
+    const includes = [...text.matchAll(new RegExp(`^${app.name}\\.(include_router|mount)\\(`, "gm"))].map((m) => m.index);
+    const first = Math.min(...starts, ...includes);
+    if (Number.isFinite(first) && first > app.statement.startIndex) {
+      const index = lineStartOf(text, first);
+      // Two blank lines on both sides, as PEP 8 puts them around top-level definitions.
+      const blankLinesBefore = /\n*$/.exec(text.slice(0, index))![0].length - 1;
+      return { index, prefix: "\n".repeat(Math.max(0, 2 - blankLinesBefore)), suffix: "\n\n\n" };
+    }
+    return { index: app.statement.endIndex, prefix: "\n\n\n", suffix: "" };
   },
 
   findRoutes(file: PythonSourceFile): FastApiRoute[] {
@@ -92,9 +101,7 @@ export const fastapi = {
     { module: "fastapi", names: ["Request"], standardLibrary: false },
     { module: "fastapi.responses", names: ["JSONResponse", "Response"], standardLibrary: false },
   ],
-} as const;
-
-export type PythonFrameworkAdapter = typeof fastapi;
+};
 
 function routeOf(decorator: PythonNode): Pick<FastApiRoute, "receiver" | "method" | "path"> | undefined {
   if (decorator.type !== "call") return undefined;

@@ -10,7 +10,7 @@ import { findLlmClients, type PythonClientDetection, type PythonLlmClient } from
 import { findLlmHttpCalls } from "../../src/languages/python/find-llm-http-calls.js";
 import { findWrappers, insideWrapper, sameWrappers } from "../../src/languages/python/find-wrappers.js";
 import type { PythonSourceFile } from "../../src/languages/python/parse.js";
-import { fastapi, type FastApiApp, type FastApiRoute } from "../frameworks/fastapi.js";
+import { detectPythonFramework, type PythonApp, type PythonFrameworkAdapter, type PythonRoute } from "../frameworks/python-frameworks.js";
 import { reasons, type ReasonCode } from "../reasons.js";
 import type { CallSiteReport, Finding, MigrationInput } from "../types.js";
 
@@ -26,8 +26,10 @@ export interface PythonAnalysis {
   /** LLM calls made where they are, and calls of wrappers (whose own LLM calls run inside them), in source order per file. */
   calls: PythonLlmCall[];
   migrated: PythonMigratedCall[];
-  app?: FastApiApp;
-  routes: FastApiRoute[];
+  /** The web framework whose app the project builds, which knows where its routes and additions go. */
+  framework?: PythonFrameworkAdapter;
+  app?: PythonApp;
+  routes: PythonRoute[];
 }
 
 export interface PythonMigrationContext {
@@ -62,6 +64,7 @@ export function candidateFiles(input: MigrationInput): PythonSourceFile[] {
  */
 export function analyse(input: MigrationInput): PythonAnalysis {
   const files = candidateFiles(input);
+  const framework = detectPythonFramework(files);
   const migrated = findMigratedCalls(files);
   const sdkClients = findLlmClients(files, input.settings).clients;
   const made = unique([...findClientCalls(files, sdkClients, new Map()), ...findModuleCalls(files), ...findLlmHttpCalls(files)]);
@@ -88,8 +91,9 @@ export function analyse(input: MigrationInput): PythonAnalysis {
     client: calls.find((c) => c.client)?.client ?? detection.clients[0],
     calls,
     migrated,
-    app: fastapi.findApp(files),
-    routes: files.flatMap((file) => fastapi.findRoutes(file)),
+    framework,
+    app: framework?.findApps(files)[0],
+    routes: framework ? files.flatMap((file) => framework.findRoutes(file)) : [],
   };
 }
 

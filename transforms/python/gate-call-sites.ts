@@ -63,7 +63,8 @@ function decide(call: PythonLlmCall, context: PythonMigrationContext): Decision 
   if (underLock(call.call, fn)) return { reason: "PY_THREAD_LOCK" };
   const args = children(call.call.childForFieldName("arguments")!);
   const argsText = argumentsText(call.call);
-  const key = findUserKey(fn, context.analyse().files);
+  const analysis = context.analyse();
+  const key = findUserKey(fn, analysis.files, analysis.framework && ((handler) => analysis.framework!.clientAddress(handler)));
   const receiver = call.callee.slice(0, call.callee.length - call.method.length - 1);
   const streams =
     alwaysStreams(call.sdkCall) ||

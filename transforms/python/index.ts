@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import type { PythonSourceFile } from "../../src/languages/python/parse.js";
-import { fastapi } from "../frameworks/fastapi.js";
+import { detectPythonFramework } from "../frameworks/python-frameworks.js";
 import type { Finding, MigrationInput, MigrationOutcome } from "../types.js";
 import { addErrorHandler } from "./add-error-handler.js";
 import { addMetricsRoute } from "./add-metrics-route.js";
@@ -14,9 +14,9 @@ export type { PythonTransform } from "./context.js";
 /** The Python transforms, in the order they run. */
 export const pythonTransforms: readonly PythonTransform[] = [gateCallSites, startAsyncClient, addMetricsRoute, addErrorHandler];
 
-/** Whether the target is a Python web app this migration knows (FastAPI). */
+/** Whether the target is a Python web app this migration knows: one of the Python framework adapters matches it. */
 export function isPythonWebApp(files: readonly PythonSourceFile[]): boolean {
-  return fastapi.detect(files);
+  return detectPythonFramework(files) !== undefined;
 }
 
 /** The Python twin of migrateTypeScriptProject: same outcome, same report, over `input.pythonFiles`. */
@@ -31,7 +31,7 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
   const migratedBefore = files.some(importsRuntime);
   if (!hasLlmCalls(first)) {
     findings.push(finding("NO_SHARED_CLIENT", "warning"));
-    return { callSites: [], findings, alreadyMigrated: migratedBefore, framework: fastapi.name };
+    return { callSites: [], findings, alreadyMigrated: migratedBefore, framework: first.framework?.name };
   }
   const runtimeHome = app?.file ?? client?.file ?? (first.calls[0] ?? first.migrated[0]!).file;
   const context: PythonMigrationContext = {
@@ -67,7 +67,7 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
       kind: client.kind,
       constructedWith: client.constructedWith,
     },
-    framework: app ? fastapi.name : undefined,
+    framework: app ? first.framework?.name : undefined,
     callSites: context.callSites,
     findings,
     runtimeDir: changed ? posix.dirname(runtimeHome.getFilePath()) : undefined,

@@ -6,10 +6,10 @@ const CURRENT_USER = /^(current_)?user$/;
 /**
  * The canary key a route already has, as a Python expression: `current_user` (`current_user.id`
  * when it has one), a `user_id` parameter or variable, a `user_id` field of the request body, an
- * `x-user-id` header; else the client address when the route takes a `Request` (any name,
- * `fastapi.Request` too) or a `WebSocket`; else undefined.
+ * `x-user-id` header; else the client address as the app's framework reads it from the handler's
+ * request; else undefined.
  */
-export function findUserKey(fn: PythonNode, files: readonly PythonSourceFile[]): string | undefined {
+export function findUserKey(fn: PythonNode, files: readonly PythonSourceFile[], clientAddress?: (fn: PythonNode) => string | undefined): string | undefined {
   const params = parametersOf(fn);
   const body = fn.childForFieldName("body");
   const bodyText = body?.text ?? "";
@@ -28,9 +28,7 @@ export function findUserKey(fn: PythonNode, files: readonly PythonSourceFile[]):
   if (header) return header.name;
   const headerRead = /\w+\.headers\.get\(\s*["']x-user-id["']\s*\)/i.exec(bodyText);
   if (headerRead) return headerRead[0];
-  // Starlette types `client` as Optional: no peer address behind a Unix socket or some ASGI test transports.
-  const request = params.find((p) => /^(\w+\.)*(Request|WebSocket)$/.test(p.annotation ?? ""));
-  return request ? `${request.name}.client.host if ${request.name}.client else None` : undefined;
+  return clientAddress?.(fn);
 }
 
 function localUserId(body: PythonNode | null): { name: string } | undefined {
