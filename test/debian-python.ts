@@ -16,3 +16,14 @@ if (!ready) {
 
 /** `describe`, skipped (with a warning) where Debian's FastAPI packages are not installed, never in CI. */
 export const describeWithFastapi = describe.skipIf(!ready);
+
+const aiohttpReady = spawnSync(DEBIAN_PYTHON, ["-c", "import aiohttp, httpx"], { stdio: "ignore" }).status === 0;
+
+if (!aiohttpReady) {
+  const message = `${DEBIAN_PYTHON} cannot import aiohttp and httpx: apt-get install -y python3-aiohttp python3-httpx`;
+  if (process.env.CI) throw new Error(message);
+  console.warn(`skipping the aiohttp tests: ${message}`);
+}
+
+/** `describe`, skipped (with a warning) where Debian's aiohttp is not installed, never in CI. */
+export const describeWithAiohttp = describe.skipIf(!aiohttpReady);
