@@ -4,7 +4,7 @@
  */
 import { LlmAbortedError, LlmError, LlmTimeoutError } from "./errors.js";
 import { unrefTimer, type QueueTicket, type Release } from "./gate.js";
-import type { ErrorType, LlmMetrics } from "./metrics.js";
+import { OPAQUE_CALL, type CallLabels, type ErrorType, type LlmMetrics } from "./metrics.js";
 
 /** Request options `run` hands to the task; pass them as the SDK call's second argument. */
 export interface LlmRequestOptions {
@@ -125,6 +125,8 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class GatedCall implements QueueTicket {
   readonly startedAt = Date.now();
   readonly deadlineAt: number;
+  /** What the call is, for the metrics' OpenTelemetry labels. */
+  labels: CallLabels = OPAQUE_CALL;
   release: Release | undefined;
   leave: ((reason: unknown) => void) | undefined;
   /** A stream result: the call settles when the stream ends, not when run() resolves. */
@@ -135,7 +137,6 @@ export class GatedCall implements QueueTicket {
   private controller: AbortController | undefined;
   private reason: LlmError | undefined;
   private rejectRun: ((reason: unknown) => void) | undefined;
-  private deadline: ReturnType<typeof setTimeout> | undefined;
   private detachCaller: (() => void) | undefined;
   private settled = false;
 
@@ -146,12 +147,9 @@ export class GatedCall implements QueueTicket {
     this.onSettled = onSettled;
   }
 
-  /** Arm the deadline and the caller's signal; either one rejects the run at once. */
+  /** Arm the caller's signal (the deadline is watched by a DeadlineClock); either one rejects the run at once. */
   start(rejectRun: (reason: unknown) => void, callerSignal: AbortSignal | undefined): void {
     this.rejectRun = rejectRun;
-    const timeoutMs = this.timeoutMs;
-    this.deadline = setTimeout(() => this.abort(new LlmTimeoutError({ timeoutMs })), timeoutMs);
-    unrefTimer(this.deadline);
     if (callerSignal) {
       const onCallerAbort = () => this.abort(new LlmAbortedError(callerSignal.reason));
       if (callerSignal.aborted) onCallerAbort();
@@ -184,6 +182,11 @@ export class GatedCall implements QueueTicket {
     this.settle(reason);
   }
 
+  /** The deadline passed: stop the call, unless it is a stream being read (the deadline covered getting it). */
+  expire(): void {
+    if (!this.streaming) this.abort(new LlmTimeoutError({ timeoutMs: this.timeoutMs }));
+  }
+
   remainingMs(): number {
     return this.deadlineAt - Date.now();
   }
@@ -208,7 +211,6 @@ export class GatedCall implements QueueTicket {
   /** The deadline covers getting the answer; a stream then keeps its slot as long as it is read. */
   holdSlotWhileStreaming<S extends object>(stream: S): S {
     this.streaming = true;
-    clearTimeout(this.deadline);
     const end = (err?: unknown) => {
       this.releaseSlot();
       this.settle(err);
@@ -221,9 +223,43 @@ export class GatedCall implements QueueTicket {
   settle(err?: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    clearTimeout(this.deadline);
     this.detachCaller?.();
     this.onSettled();
     this.metrics.recordCall(Date.now() - this.startedAt, err === undefined ? undefined : errorTypeOf(err));
+  }
+}
+
+/** How often the deadline clock looks; a deadline fires at most this late. */
+const TICK_MS = 10;
+
+/**
+ * One timer for every running call's deadline. A setTimeout and its clearTimeout per call cost
+ * more than the rest of a gated call; this clock checks the running calls every TICK_MS while
+ * any exist, and stops at the first tick that finds none.
+ */
+export class DeadlineClock {
+  /** The calls not yet settled (drain aborts them). */
+  readonly running = new Set<GatedCall>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  watch(call: GatedCall): void {
+    this.running.add(call);
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    unrefTimer(this.timer);
+  }
+
+  forget(call: GatedCall): void {
+    this.running.delete(call);
+  }
+
+  private tick(): void {
+    if (this.running.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    const now = Date.now();
+    for (const call of this.running) if (call.deadlineAt <= now) call.expire();
   }
 }

@@ -2,14 +2,14 @@
  * The process-wide, semaphore-gated async LLM client.
  */
 import { OpenAI } from "openai";
-import { GatedCall, isStream, sleep, type LlmRequestOptions } from "./call.js";
+import { DeadlineClock, GatedCall, isStream, sleep, type LlmRequestOptions } from "./call.js";
 import { LlmDrainingError, LlmRateLimitedError, LlmTimeoutError, LlmUpstreamError } from "./errors.js";
 import { tokenUsage } from "./extract.js";
 import { envFlag, envNumber, isInCanary } from "./flags.js";
 import { Gate, unrefTimer } from "./gate.js";
 import { FixedLimit, type ConcurrencyLimit } from "./limit.js";
 import { mergeRequestOptions, userDeadlineMs, type UserRequestOptions } from "./user-options.js";
-import { LlmMetrics, type LlmMetricsSnapshot, type PathCounts } from "./metrics.js";
+import { callLabels, LlmMetrics, OPAQUE_CALL, type CallLabels, type LlmMetricsSnapshot, type PathCounts } from "./metrics.js";
 import { gateFor, SharedGate, type SharedLimitSnapshot } from "./shared-gate.js";
 import { headroomOf, readRateLimitHeaders, type RateLimitReading } from "./rate-limit-headers.js";
 import { classifyUpstreamFailure, retryDelayMs, upstreamHeaders } from "./retry.js";
@@ -85,7 +85,7 @@ class GatedLlmClient implements AsyncLlmClient {
   /** A fixed pool learns nothing from samples: they are skipped, so its calls cost less. */
   private readonly adaptive: boolean;
   private draining = false;
-  private readonly running = new Set<GatedCall>();
+  private readonly clock = new DeadlineClock();
   private sdk: SdkLike | undefined;
   /** Rate-limit headers of answers to generateResponseAsync, by the answer they came with. */
   private readonly readings = new WeakMap<object, RateLimitReading>();
@@ -146,8 +146,7 @@ class GatedLlmClient implements AsyncLlmClient {
   }
 
   /** Tokens a typical call uses: what remaining-tokens is divided by. */
-  private noteUsage(result: unknown): void {
-    const usage = tokenUsage(result);
+  private noteUsage(usage: { input: number; output: number } | undefined): void {
     if (usage === undefined) return;
     const total = usage.input + usage.output;
     this.tokensPerCall = this.tokensPerCall === 0 ? total : this.tokensPerCall * 0.9 + total * 0.1;
@@ -166,9 +165,10 @@ class GatedLlmClient implements AsyncLlmClient {
     return this.metrics.text();
   }
 
-  run<T>(task: (options: LlmRequestOptions) => T | PromiseLike<T>, opts?: RunOptions): Promise<T> {
-    const call = new GatedCall(opts?.timeoutMs ?? this.settings.timeoutMs, this.metrics, () => this.running.delete(call));
-    this.running.add(call);
+  run<T>(task: (options: LlmRequestOptions) => T | PromiseLike<T>, opts?: RunOptions, labels: CallLabels = OPAQUE_CALL): Promise<T> {
+    const call = new GatedCall(opts?.timeoutMs ?? this.settings.timeoutMs, this.metrics, () => this.clock.forget(call));
+    this.clock.watch(call);
+    call.labels = labels;
     return new Promise<T>((resolve, reject) => {
       call.start(reject, opts?.signal);
       this.attempt(call, task).then(
@@ -198,15 +198,20 @@ class GatedLlmClient implements AsyncLlmClient {
       let result: T;
       const sentAt = this.adaptive ? Date.now() : 0;
       const inFlightAtSend = gate.inFlight;
+      let attemptStarted = 0;
       try {
         // The deadline or the caller may have fired while the slot was being handed over.
         if (call.abortReason) throw call.abortReason;
+        attemptStarted = performance.now();
         result = await task(call.requestOptions());
       } catch (err) {
         const failure = classifyUpstreamFailure(err);
         const delayMs = retryDelayMs(err, retries, settings.maxRetryAfterMs);
         // A call stopped by its caller or a drain says nothing about the upstream; one stopped by its deadline does.
         const stopped: unknown = call.abortReason;
+        if (attemptStarted !== 0) {
+          metrics.recordAttempt(call.labels, (performance.now() - attemptStarted) / 1000, attemptErrorType(failure.status, failure.retryable, stopped));
+        }
         if (this.adaptive && (stopped === undefined || stopped instanceof LlmTimeoutError)) {
           this.sample(sentAt, inFlightAtSend, failure.retryable || stopped !== undefined, err);
         }
@@ -228,8 +233,11 @@ class GatedLlmClient implements AsyncLlmClient {
         if (!failure.rateLimited || envFlag("EMERGENCY_MODE")) await sleep(delayMs, call.signal);
         continue;
       }
+      metrics.recordAttempt(call.labels, (performance.now() - attemptStarted) / 1000, "");
+      const usage = tokenUsage(result);
+      if (usage) metrics.recordTokens(call.labels, usage.input, usage.output);
       if (this.adaptive) {
-        this.noteUsage(result);
+        this.noteUsage(usage);
         this.sample(sentAt, inFlightAtSend, false, result);
       }
       if (isStream(result) && !call.abortReason) return call.holdSlotWhileStreaming(result);
@@ -242,10 +250,24 @@ class GatedLlmClient implements AsyncLlmClient {
     const sdk = this.ownSdk();
     const model = opts.model ?? this.settings.model ?? process.env["LLM_MODEL"] ?? "gpt-4o-mini";
     const runOptions = { key: opts.key, signal: opts.signal };
+    const labels = this.labelsFor(model);
     if ((opts.api ?? this.settings.api) === "chat") {
-      return this.run((options) => this.withHeaders(sdk.chat.completions.create({ model, messages: toChatMessages(messages) }, options)), runOptions);
+      return this.run((options) => this.withHeaders(sdk.chat.completions.create({ model, messages: toChatMessages(messages) }, options)), runOptions, labels);
     }
-    return this.run((options) => this.withHeaders(sdk.responses.create({ model, input: messages }, options)), runOptions);
+    return this.run((options) => this.withHeaders(sdk.responses.create({ model, input: messages }, options)), runOptions, labels);
+  }
+
+  private readonly labelsByModel = new Map<string, CallLabels>();
+
+  /** OpenTelemetry's names for a call of the runtime's own SDK instance: chat (Responses or chat completions), its provider, the model. */
+  private labelsFor(model: string): CallLabels {
+    let labels = this.labelsByModel.get(model);
+    if (!labels) {
+      const azure = (this.settings.openai as { constructor?: { name?: string } } | undefined)?.constructor?.name === "AzureOpenAI";
+      labels = callLabels("chat", azure ? "azure.ai.openai" : "openai", model);
+      this.labelsByModel.set(model, labels);
+    }
+    return labels;
   }
 
   /** The answer, with its rate-limit headers kept for the limit algorithm (an adaptive pool only). */
@@ -269,7 +291,7 @@ class GatedLlmClient implements AsyncLlmClient {
     const finishedInTime = await Promise.race([this.gate.idle().then(() => true), timedOut]);
     clearTimeout(timer);
     if (!finishedInTime) {
-      for (const call of this.running) call.abort(new LlmDrainingError());
+      for (const call of this.clock.running) call.abort(new LlmDrainingError());
     }
     return finishedInTime;
   }
@@ -383,4 +405,12 @@ export function resetAsyncLlmClientForTests(): void {
   warnedAboutSettings = false;
   paths.new = 0;
   paths.legacy = 0;
+}
+
+/** OpenTelemetry's `error.type` of a failed attempt: the HTTP status, else what stopped it. */
+function attemptErrorType(status: number | undefined, retryable: boolean, stopped: unknown): string {
+  if (stopped instanceof LlmTimeoutError) return "timeout";
+  if (stopped !== undefined) return "aborted";
+  if (status !== undefined) return String(status);
+  return retryable ? "connection" : "_OTHER";
 }

@@ -3,13 +3,32 @@
  * (prom-client on the runtime's own Registry, so it never mixes with the user's metrics).
  * Only numbers: never prompts, answers or keys.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { LabelledHistogram, type HistogramSeries } from "./histogram.js";
+import { round, SlidingWindow, WINDOW_SECONDS } from "./window.js";
 
-const WINDOW_SECONDS = 60;
-/** Latency samples kept for percentiles; beyond this the oldest in the window are dropped. */
-const MAX_SAMPLES = 8192;
 /** OpenTelemetry GenAI's advice for gen_ai.client.operation.duration: 10 ms doubling to ~82 s. */
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+/** OpenTelemetry GenAI's advice for gen_ai.client.token.usage: 1 quadrupling to 67,108,864. */
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+/**
+ * What a call is, as OpenTelemetry's GenAI attributes name it: `gen_ai.operation.name`,
+ * `gen_ai.provider.name`, `gen_ai.request.model`. A task given to run() is opaque: `_OTHER`
+ * (OpenTelemetry's word for a value it cannot tell) and no model.
+ */
+export interface CallLabels {
+  readonly key: string;
+  readonly operation: string;
+  readonly provider: string;
+  readonly model: string;
+}
+
+export function callLabels(operation: string, provider: string, model: string): CallLabels {
+  return { key: `${operation}\u0000${provider}\u0000${model}`, operation, provider, model };
+}
+
+export const OPAQUE_CALL = callLabels("_OTHER", "_OTHER", "");
 
 export type ErrorType =
   | "queue_full"
@@ -57,73 +76,6 @@ export interface LlmMetricsSnapshot {
   draining: boolean;
 }
 
-/** Per-second counts for rate, a ring of samples for percentiles. */
-class SlidingWindow {
-  private readonly counts = new Float64Array(WINDOW_SECONDS);
-  private readonly errors = new Float64Array(WINDOW_SECONDS);
-  private readonly seconds = new Float64Array(WINDOW_SECONDS);
-  private readonly sampleAt = new Float64Array(MAX_SAMPLES);
-  private readonly sampleMs = new Float64Array(MAX_SAMPLES);
-  private sampleCount = 0;
-  private readonly startedAt = Date.now();
-
-  record(latencyMs: number, failed: boolean, now: number): void {
-    const second = Math.floor(now / 1000);
-    const slot = second % WINDOW_SECONDS;
-    if (this.seconds[slot] !== second) {
-      this.seconds[slot] = second;
-      this.counts[slot] = 0;
-      this.errors[slot] = 0;
-    }
-    this.counts[slot]!++;
-    if (failed) this.errors[slot]!++;
-    const index = this.sampleCount++ % MAX_SAMPLES;
-    this.sampleAt[index] = now;
-    this.sampleMs[index] = latencyMs;
-  }
-
-  read(now: number): { rps: number; errorRate: number; latencyMs: LlmMetricsSnapshot["latencyMs"] } {
-    const currentSecond = Math.floor(now / 1000);
-    let count = 0;
-    let errors = 0;
-    for (let i = 0; i < WINDOW_SECONDS; i++) {
-      if (currentSecond - this.seconds[i]! < WINDOW_SECONDS) {
-        count += this.counts[i]!;
-        errors += this.errors[i]!;
-      }
-    }
-    const latencies: number[] = [];
-    const kept = Math.min(this.sampleCount, MAX_SAMPLES);
-    for (let i = 0; i < kept; i++) {
-      if (now - this.sampleAt[i]! <= WINDOW_SECONDS * 1000) latencies.push(this.sampleMs[i]!);
-    }
-    latencies.sort((a, b) => a - b);
-    const sum = latencies.reduce((total, value) => total + value, 0);
-    // Early on the window is not full yet: divide by the time actually covered.
-    const coveredSeconds = Math.min(WINDOW_SECONDS, Math.max(1, (now - this.startedAt) / 1000));
-    return {
-      rps: round(count / coveredSeconds),
-      errorRate: count === 0 ? 0 : round(errors / count),
-      latencyMs: {
-        avg: latencies.length === 0 ? 0 : round(sum / latencies.length),
-        p50: percentile(latencies, 0.5),
-        p95: percentile(latencies, 0.95),
-        p99: percentile(latencies, 0.99),
-      },
-    };
-  }
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
-
 export interface GateState {
   /** The current limit: fixed, or moved by the limit algorithm. */
   poolSize: () => number;
@@ -157,8 +109,9 @@ export class LlmMetrics {
     other: 0,
   };
   private readonly window = new SlidingWindow();
-  private readonly duration: Histogram<string>;
-  private readonly queueWait: Histogram<string>;
+  private readonly duration: LabelledHistogram;
+  private readonly queueWait: HistogramSeries;
+  private readonly tokens: LabelledHistogram;
   private readonly gate: GateState;
   private readonly paths: PathCounts;
 
@@ -167,16 +120,22 @@ export class LlmMetrics {
     this.paths = paths;
     const registers = [this.registry];
     // Names follow OpenTelemetry's GenAI conventions where one exists, `llm_` otherwise.
-    this.duration = new Histogram({
+    this.duration = new LabelledHistogram({
       name: "gen_ai_client_operation_duration_seconds",
-      help: "Duration of gated LLM calls, queue wait and retries included",
+      help: "Duration of upstream LLM calls, one per attempt; queue wait and backoff are not in it",
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.queueWait = new Histogram({
+    this.queueWait = new LabelledHistogram({
       name: "llm_gate_queue_wait_seconds",
       help: "Time calls that found the pool busy waited for a slot",
       buckets: DURATION_BUCKETS,
+      registers,
+    }).seriesFor("", () => ({}));
+    this.tokens = new LabelledHistogram({
+      name: "gen_ai_client_token_usage",
+      help: "Tokens per upstream call, from the answers' usage, by gen_ai_token_type (input, output)",
+      buckets: TOKEN_BUCKETS,
       registers,
     });
     const metrics = this;
@@ -285,6 +244,18 @@ export class LlmMetrics {
     this.queueWait.observe(ms / 1000);
   }
 
+  /** One upstream attempt: its duration (seconds) and, when it failed, OpenTelemetry's `error.type`. */
+  recordAttempt(call: CallLabels, seconds: number, errorType: string): void {
+    const key = errorType === "" ? call.key : `${call.key}\u0000${errorType}`;
+    this.duration.seriesFor(key, () => ({ ...otelLabels(call), error_type: errorType })).observe(seconds);
+  }
+
+  /** Tokens an answer says it used. */
+  recordTokens(call: CallLabels, input: number, output: number): void {
+    this.tokens.seriesFor(`${call.key}\u0000input`, () => ({ ...otelLabels(call), gen_ai_token_type: "input" })).observe(input);
+    this.tokens.seriesFor(`${call.key}\u0000output`, () => ({ ...otelLabels(call), gen_ai_token_type: "output" })).observe(output);
+  }
+
   recordCall(latencyMs: number, errorType: ErrorType | undefined): void {
     this.requestsTotal++;
     if (errorType) {
@@ -292,7 +263,6 @@ export class LlmMetrics {
       this.errorsByType[errorType]++;
     }
     this.typicalLatencyMs = this.requestsTotal === 1 ? latencyMs : this.typicalLatencyMs * 0.9 + latencyMs * 0.1;
-    this.duration.observe(latencyMs / 1000);
     this.window.record(latencyMs, errorType !== undefined, Date.now());
   }
 
@@ -330,4 +300,8 @@ export class LlmMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+function otelLabels(call: CallLabels): Record<string, string> {
+  return { gen_ai_operation_name: call.operation, gen_ai_provider_name: call.provider, gen_ai_request_model: call.model };
 }

@@ -86,7 +86,13 @@ describe("Prometheus text", () => {
     const duration = families.get("gen_ai_client_operation_duration_seconds");
     expect(duration?.type).toBe("HISTOGRAM");
     expect(Object.keys(duration!.metrics[0]!.buckets!)).toContain("81.92");
-    expect(duration!.metrics[0]!.count).toBe("2");
+    // One series per OpenTelemetry attribute set: the answered attempt and the 429 (insufficient_quota).
+    const otel = 'gen_ai_operation_name="_OTHER",gen_ai_provider_name="_OTHER",gen_ai_request_model=""';
+    expect(text).toMatch(new RegExp(`^gen_ai_client_operation_duration_seconds_count\\{${otel},error_type=""\\} 1$`, "m"));
+    expect(text).toMatch(new RegExp(`^gen_ai_client_operation_duration_seconds_count\\{${otel},error_type="429"\\} 1$`, "m"));
+    expect(families.get("gen_ai_client_token_usage")?.type).toBe("HISTOGRAM");
+    expect(text).toMatch(new RegExp(`^gen_ai_client_token_usage_count\\{${otel},gen_ai_token_type="input"\\} 1$`, "m"));
+    expect(text).toMatch(new RegExp(`^gen_ai_client_token_usage_count\\{${otel},gen_ai_token_type="output"\\} 1$`, "m"));
 
     const value = (name: string, labels: Record<string, string> = {}) =>
       families.get(name)?.metrics.find((metric) => JSON.stringify(metric.labels ?? {}) === JSON.stringify(labels))?.value;
