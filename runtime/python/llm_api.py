@@ -650,14 +650,49 @@ class _Histogram:
         self.sum += seconds
         self.count += 1
 
-    def lines(self, name):
+    def lines(self, name, labels=""):
+        """Sample lines; ``labels`` is a rendered label list (``a="x",b="y"``) put before ``le``."""
+        lead = labels + "," if labels else ""
+        braces = "{" + labels + "}" if labels else ""
         cumulative = 0
         for bound, count in zip(self.buckets, self.counts):
             cumulative += count
-            yield f'{name}_bucket{{le="{bound}"}} {cumulative}'
-        yield f'{name}_bucket{{le="+Inf"}} {self.count}'
-        yield f"{name}_sum {_number(self.sum)}"
-        yield f"{name}_count {self.count}"
+            yield f'{name}_bucket{{{lead}le="{bound}"}} {cumulative}'
+        yield f'{name}_bucket{{{lead}le="+Inf"}} {self.count}'
+        yield f"{name}_sum{braces} {_number(self.sum)}"
+        yield f"{name}_count{braces} {self.count}"
+
+
+class _LabelledHistogram:
+    """One _Histogram per label set, as the TypeScript runtime's LabelledHistogram."""
+
+    def __init__(self, buckets):
+        self.buckets = buckets
+        self.series = {}  # rendered labels -> _Histogram
+
+    def observe(self, labels, value):
+        series = self.series.get(labels)
+        if series is None:
+            series = self.series[labels] = _Histogram(self.buckets)
+        series.observe(value)
+
+    def lines(self, name):
+        for labels, series in self.series.items():
+            yield from series.lines(name, labels)
+
+
+# OpenTelemetry's advice for gen_ai.client.token.usage: 1 quadrupling to 67,108,864.
+_TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
+
+
+def _call_labels(operation, provider, model):
+    """OpenTelemetry's GenAI attributes of a call, rendered as Prometheus labels."""
+    escaped = model.replace("\\", "\\\\").replace('"', '\\"')
+    return f'gen_ai_operation_name="{operation}",gen_ai_provider_name="{provider}",gen_ai_request_model="{escaped}"'
+
+
+# A callable given to run() or run_sync() is opaque: `_OTHER` (OpenTelemetry's word) and no model.
+_OPAQUE_CALL = _call_labels("_OTHER", "_OTHER", "")
 
 
 def _number(value):
@@ -689,7 +724,8 @@ class _Metrics:
         self.errors_by_type = dict.fromkeys(_ERROR_TYPES, 0)
         # Moving average of call latency: a cheap Retry-After hint for a call turned away.
         self.typical_latency_ms = 0.0
-        self.duration = _Histogram(_DURATION_BUCKETS)
+        self.duration = _LabelledHistogram(_DURATION_BUCKETS)  # one upstream attempt, by call and error_type
+        self.tokens = _LabelledHistogram(_TOKEN_BUCKETS)
         self.queue_wait = _Histogram(_DURATION_BUCKETS)
         self._started = time.monotonic()
         self._per_second = collections.OrderedDict()  # second -> [finished, failed]
@@ -702,7 +738,6 @@ class _Metrics:
             self.errors_total += 1
             self.errors_by_type[error_type] += 1
         self.typical_latency_ms = latency_ms if self.requests_total == 1 else self.typical_latency_ms * 0.9 + latency_ms * 0.1
-        self.duration.observe(elapsed_s)
         now = time.monotonic()
         second = int(now)
         counts = self._per_second.setdefault(second, [0, 0])
@@ -923,7 +958,8 @@ class AsyncLlmClient:
         """One reply for ``messages`` (chat messages or a prompt string); read it with extract_output_text."""
         model = model or self.model
         readings = []
-        return await self._gated(lambda: self._create(messages, model, readings), cancellable=True, readings=readings)
+        labels = _call_labels("chat", "openai", model)
+        return await self._gated(lambda: self._create(messages, model, readings), cancellable=True, readings=readings, labels=labels)
 
     def _sample(self, sent_at, in_flight_at_send, did_drop, reading):
         """Feed one finished attempt to the adaptive limit (a fixed pool skips this)."""
@@ -939,7 +975,10 @@ class AsyncLlmClient:
             total = usage[0] + usage[1]
             self._tokens_per_call = total if not self._tokens_per_call else self._tokens_per_call * 0.9 + total * 0.1
 
-    async def _gated(self, start_attempt, cancellable, readings=None):
+    def _record_attempt(self, labels, started, error_type):
+        self._metrics.duration.observe(f'{labels},error_type="{error_type}"', time.monotonic() - started)
+
+    async def _gated(self, start_attempt, cancellable, readings=None, labels=_OPAQUE_CALL):
         if self._draining:
             raise LlmDrainingError()
         started = time.monotonic()
@@ -957,6 +996,7 @@ class AsyncLlmClient:
                 try:
                     result = await self._attempt(start_attempt, deadline, timeout_s, cancellable)
                 except LlmTimeoutError:
+                    self._record_attempt(labels, sent_at, "timeout")
                     if self._limit is not None:
                         self._sample(sent_at, in_flight_at_send, True, None)  # a timeout is a drop too
                     raise
@@ -964,6 +1004,7 @@ class AsyncLlmClient:
                     raise  # the attempt gave its slot back (or will, once its work ends)
                 except Exception as exc:
                     failure = _classify(exc)
+                    self._record_attempt(labels, sent_at, str(failure.status) if failure.status else "connection" if failure.retryable else "_OTHER")
                     if self._limit is not None:
                         self._sample(sent_at, in_flight_at_send, failure.retryable, read_rate_limit_headers(_headers_of(exc)))
                     delay_s = _retry_delay_s(exc, retries, self.max_retry_after_ms / 1000) if failure.retryable else 0.0
@@ -987,6 +1028,11 @@ class AsyncLlmClient:
                     if not failure.rate_limited or _flag("EMERGENCY_MODE"):
                         await asyncio.sleep(delay_s)
                 else:
+                    self._record_attempt(labels, sent_at, "")
+                    usage = _token_usage(result)
+                    if usage is not None:
+                        self._metrics.tokens.observe(f'{labels},gen_ai_token_type="input"', usage[0])
+                        self._metrics.tokens.observe(f'{labels},gen_ai_token_type="output"', usage[1])
                     if self._limit is not None:
                         self._note_usage(result)
                         self._sample(sent_at, in_flight_at_send, False, readings[-1] if readings else None)
@@ -1103,11 +1149,14 @@ class AsyncLlmClient:
         paths = _path_counts()
         blocks = [
             ("gen_ai_client_operation_duration_seconds", "histogram",
-             "Duration of gated LLM calls, queue wait and retries included",
+             "Duration of upstream LLM calls, one per attempt; queue wait and backoff are not in it",
              list(metrics.duration.lines("gen_ai_client_operation_duration_seconds"))),
+            ("gen_ai_client_token_usage", "histogram",
+             "Tokens per upstream call, from the answers' usage, by gen_ai_token_type (input, output)",
+             list(metrics.tokens.lines("gen_ai_client_token_usage"))),
             ("llm_gate_queue_wait_seconds", "histogram", "Time calls that found the pool busy waited for a slot",
              list(metrics.queue_wait.lines("llm_gate_queue_wait_seconds"))),
-            ("llm_gate_pool_size", "gauge", "Concurrent upstream calls allowed (LLM_POOL_SIZE)",
+            ("llm_gate_pool_size", "gauge", "Concurrent upstream calls allowed now: LLM_POOL_SIZE, or the adaptive limit's current value",
              [f"llm_gate_pool_size {self.pool_size}"]),
             ("llm_gate_enabled", "gauge", "1 while calls go through the gate, 0 in legacy mode (no client, DISABLE_POOL)",
              [f"llm_gate_enabled {0 if _flag('DISABLE_POOL') else 1}"]),

@@ -65,7 +65,8 @@ describe("the pause after a 429", () => {
 
   it("serves calls again as soon as the pause ends", async () => {
     upstream.stub().configure({ rateLimitNext: 1, retryAfterMs: AN_HOUR_MS });
-    const client = getAsyncLlmClient({ poolSize: 2, timeoutMs: 200, maxRetryAfterMs: 300 });
+    // A pause of 1.5 s outlasts a deadline of 1 s (long enough for a loaded machine's first call).
+    const client = getAsyncLlmClient({ poolSize: 2, timeoutMs: 1_000, maxRetryAfterMs: 1_500 });
     expect(await ask("meets the 429").catch((err) => err)).toBeInstanceOf(LlmRateLimitedError);
     expect(await ask("during the pause").catch((err) => err)).toBeInstanceOf(LlmRateLimitedError);
     await until(() => client.getMetrics().pauseRemainingMs === 0, "the pause to end");

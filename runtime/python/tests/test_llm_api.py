@@ -505,7 +505,7 @@ class MetricsTest(RuntimeTestCase):
                 self.assertIn("# TYPE llm_gate_in_flight gauge\nllm_gate_in_flight 0\n", body)
                 self.assertIn("llm_gate_pool_size 4\n", body)
                 self.assertIn('llm_path_total{path="legacy"} 1\n', body)
-                self.assertIn('gen_ai_client_operation_duration_seconds_bucket{le="+Inf"} 0\n', body)
+                self.assertIn("# TYPE gen_ai_client_operation_duration_seconds histogram\n", body)
                 self.assertIn('llm_errors_total{error_type="queue_full"} 0\n', body)
         self.assertEqual(json.loads(llm_api.metrics_response(format="json", accept="text/plain")[2])["poolSize"], 4)
 

@@ -55,8 +55,9 @@ class PauseTest(RuntimeTestCase):
 
     async def test_serves_calls_again_as_soon_as_the_pause_ends(self):
         self.stub.reply_next(429, headers={"retry-after-ms": AN_HOUR_MS})
-        os.environ["LLM_MAX_RETRY_AFTER_MS"] = "300"
-        client = self.client(2, timeout_s=0.2)
+        # A pause of 1.5 s outlasts a deadline of 1 s (long enough for a loaded machine's first call).
+        os.environ["LLM_MAX_RETRY_AFTER_MS"] = "1500"
+        client = self.client(2, timeout_s=1.0)
         (first,) = await self.ask_all(client, 1, "meets the 429")
         (during,) = await self.ask_all(client, 1, "during the pause")
         self.assertIsInstance(first, llm_api.LlmRateLimitedError)
@@ -179,6 +180,10 @@ class PrometheusTextTest(RuntimeTestCase):
                     await client.generate_response_async("bad")
                 text = await self.scrape()
                 self.assertRegex(text, expected)
+                # One upstream attempt per series, with OpenTelemetry's GenAI attributes and error.type.
+                otel = 'gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o-mini"'
+                self.assertIn(f'gen_ai_client_operation_duration_seconds_count{{{otel},error_type=""}} 1\n', text)
+                self.assertIn(f'gen_ai_client_operation_duration_seconds_count{{{otel},error_type="400"}} 1\n', text)
                 self.assertEqual(self.promtool(text), (0, ""))
 
     async def test_with_no_client_yet_it_passes_promtool(self):
