@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Test files run side by side. Vitest's default on 2 cores is one file at a time, but many
+    // files spend their time waiting on servers and child processes, not on the CPU.
+    maxWorkers: 3,
   },
 });

@@ -21,4 +21,7 @@ function llmMigrate(...args) {
 console.log(`A copy of the bundled legacy server: ${target}`);
 llmMigrate("scan", target);
 llmMigrate("apply", target);
-console.log(`\nThe migrated copy stays in ${target}; undo with: llm-migrate rollback ${target}`);
+// `npm run demo` runs in the clone, where `node bin/llm-migrate.js` works whether or not
+// `npm link` has put llm-migrate on the PATH.
+const onPath = spawnSync("llm-migrate", ["--version"], { stdio: "ignore" }).status === 0;
+console.log(`\nThe migrated copy stays in ${target}; undo with: ${onPath ? "llm-migrate" : "node bin/llm-migrate.js"} rollback ${target}`);

@@ -15,6 +15,12 @@ describe("README", () => {
     for (const code of Object.values(EXIT)) expect(readme).toMatch(new RegExp(`^\\| ${code} \\|`, "m"));
   });
 
+  it("installs the same Debian packages for the tests as CI does", () => {
+    const ci = readFileSync(new URL("../.ci/run", import.meta.url), "utf8");
+    const packages = (text: string) => new Set(/apt-get install[^\n]*/.exec(text)?.[0].split(/\s+/).filter((word) => /^python3/.test(word)));
+    expect(packages(readme)).toEqual(packages(ci));
+  });
+
   it("starts with the two commands a fresh clone needs", () => {
     expect(readme).toContain("npm ci && npm run demo");
     expect(readme).toContain("npm test");

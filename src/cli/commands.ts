@@ -21,19 +21,19 @@ export interface DetectionOptions {
   entry?: string;
   client?: string;
   method?: string;
+  poolSize?: number;
+  canary?: number;
   json?: boolean;
 }
 
 export interface ApplyCommandOptions extends DetectionOptions {
   dryRun?: boolean;
   check?: boolean;
-  poolSize: number;
-  canary: number;
   allowDirty?: boolean;
   format: boolean;
 }
 
-function settingsFrom(options: DetectionOptions & { poolSize?: number; canary?: number }): MigrationSettings {
+function settingsFrom(options: DetectionOptions): MigrationSettings {
   return {
     poolSize: options.poolSize ?? 10,
     canaryPercent: options.canary ?? 100,

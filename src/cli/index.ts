@@ -26,6 +26,12 @@ function canaryPercent(value: string): number {
   return n;
 }
 
+/** An empty folder argument (`scan ''`, an unset shell variable) would otherwise mean the current folder. */
+function folder(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("must name a folder");
+  return value;
+}
+
 function identifier(value: string): string {
   if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(value)) throw new InvalidArgumentError("must be a name such as llmClient or generateResponse");
   return value;
@@ -63,25 +69,27 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
     })
     .addHelpText("after", EXIT_CODES_HELP);
 
+  // scan takes every option that changes what apply would write, so that it shows the same plan.
   const detection = (command: Command): Command =>
     command
       .option("--entry <file>", "entry file of the server, relative to <dir> (default: detected)")
       .option("--client <name>", "name of the shared LLM client (default: detected)", identifier)
       .option("--method <name>", "wrapper method to gate, e.g. generateResponse (default: detected)", identifier)
+      .addOption(new Option("--pool-size <n>", "default of LLM_POOL_SIZE").argParser(poolSize).default(10))
+      .addOption(new Option("--canary <percent>", "default of LLM_CANARY_PERCENT").argParser(canaryPercent).default(100))
       .option("--json", "print a machine-readable report");
+  const dirArgument = (command: Command): Command => command.argument("<dir>", "the server's folder", folder);
 
-  detection(program.command("scan").argument("<dir>", "the server's folder").description("show what apply would do, writing nothing")).action(
+  detection(dirArgument(program.command("scan")).description("show what apply would do, writing nothing")).action(
     async (dir: string, options: DetectionOptions) => {
       dirArg = dir;
       exitCode = await (await commands()).scanCommand(dir, options, reporting(options));
     },
   );
 
-  detection(program.command("apply").argument("<dir>", "the server's folder").description("migrate the server (backs up every file it changes)"))
+  detection(dirArgument(program.command("apply")).description("migrate the server (backs up every file it changes)"))
     .option("--dry-run", "print the unified diff and write nothing")
     .option("--check", "exit 1 when there are changes to make, write nothing")
-    .addOption(new Option("--pool-size <n>", "default of LLM_POOL_SIZE").argParser(poolSize).default(10))
-    .addOption(new Option("--canary <percent>", "default of LLM_CANARY_PERCENT").argParser(canaryPercent).default(100))
     .option("--allow-dirty", "write even when the git tree has uncommitted changes")
     .option("--no-format", "do not format changed files with the project's Prettier config")
     .action(async (dir: string, options: ApplyCommandOptions) => {
@@ -89,9 +97,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
       exitCode = await (await commands()).applyCommand(dir, options, reporting(options));
     });
 
-  program
-    .command("rollback")
-    .argument("<dir>", "the server's folder")
+  dirArgument(program.command("rollback"))
     .description("undo the last apply: restore changed files byte for byte, remove created ones")
     .action(async (dir: string) => {
       dirArg = dir;

@@ -89,7 +89,7 @@ async function checkEntry(rootDir: string, entry: string): Promise<string> {
   if (info.isSymbolicLink()) throw new BadInputError(entry, "--entry is a symlink; name the file it points to");
   if (!info.isFile()) throw new BadInputError(entry, "--entry is not a file");
   const path = toRelative(rootDir, absPath);
-  if (!isSourceFile(path)) throw new BadInputError(entry, "--entry is not a JavaScript or TypeScript source file");
+  if (!isSourceFile(path) && !isPythonFile(path)) throw new BadInputError(entry, "--entry is not a JavaScript, TypeScript or Python source file");
   if (info.size > MAX_SOURCE_BYTES) throw new BadInputError(entry, "--entry is larger than 1 MiB");
   if (looksBinary(await readFile(absPath))) throw new BadInputError(entry, "--entry is a binary file");
   return path;

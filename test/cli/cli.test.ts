@@ -40,8 +40,34 @@ describe("usage", () => {
     [["apply", ".", "--canary", "101"], "llm-migrate: option '--canary <percent>' argument '101' is invalid. must be a percentage from 0 to 100 (see llm-migrate --help)\n"],
     [["apply", ".", "--canary", "ten"], "llm-migrate: option '--canary <percent>' argument 'ten' is invalid. must be a percentage from 0 to 100 (see llm-migrate --help)\n"],
     [["scan", ".", "--client", "llm client"], "llm-migrate: option '--client <name>' argument 'llm client' is invalid. must be a name such as llmClient or generateResponse (see llm-migrate --help)\n"],
+    [["scan", ""], "llm-migrate: command-argument value '' is invalid for argument 'dir'. must name a folder (see llm-migrate --help)\n"],
+    [["rollback", " "], "llm-migrate: command-argument value ' ' is invalid for argument 'dir'. must name a folder (see llm-migrate --help)\n"],
+    [["scan", ".", "--pool-size", "0"], "llm-migrate: option '--pool-size <n>' argument '0' is invalid. must be a whole number, 1 or more (see llm-migrate --help)\n"],
   ])("answers a usage error %j with exit 2 and one line", (args, stderr) => {
     expect(llmMigrate(...args)).toEqual({ status: 2, stdout: "", stderr });
+  });
+});
+
+describe("options", () => {
+  it("scan takes --pool-size and --canary, as apply does, so that one command line serves both", () => {
+    const dir = copyServer("express-ts");
+    try {
+      const { status, stdout, stderr } = llmMigrate("scan", dir, "--pool-size", "4", "--canary", "20");
+      expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+      expect(stdout).toBe(llmMigrate("scan", dir).stdout);
+    } finally {
+      removeScratch(dir);
+    }
+  });
+
+  it("--entry takes a Python module", () => {
+    const dir = copyServer("fastapi");
+    try {
+      const { status, stderr } = llmMigrate("scan", dir, "--entry", "app/main.py");
+      expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+    } finally {
+      removeScratch(dir);
+    }
   });
 });
 

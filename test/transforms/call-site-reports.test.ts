@@ -309,8 +309,8 @@ const cases = [
 ] as const;
 
 describe("call-site reports", () => {
-  it.each(cases)("$name", ({ fixture, callSites, findings }) => {
-    const { outcome } = migrateTree(readTree(join(FIXTURES, fixture, "input")), gate);
+  it.each(cases)("$name", async ({ fixture, callSites, findings }) => {
+    const { outcome } = await migrateTree(readTree(join(FIXTURES, fixture, "input")), gate);
     expect(outcome.callSites.map(({ message: _message, ...site }) => site)).toEqual(callSites);
     for (const site of outcome.callSites.filter((s) => s.state === "left")) {
       expect(reasonTable.find((r) => r.code === site.reason)?.message).toBe(site.message);
@@ -319,33 +319,34 @@ describe("call-site reports", () => {
     for (const finding of outcome.findings) expect(reasonTable.find((r) => r.code === finding.code)?.message).toBe(finding.message);
   });
 
-  it("reports every gated call of a migrated server as already migrated and changes nothing", () => {
+  it("reports every gated call of a migrated server as already migrated and changes nothing", async () => {
     const migrated = expectedTree(join(FIXTURES, "servers/express-ts"));
-    const { outcome, sources } = migrateTree(migrated);
+    const { outcome, sources, runtimeDir } = await migrateTree(migrated);
     for (const [path, text] of sources) expect(text, path).toBe(migrated.get(path));
     expect(outcome.alreadyMigrated).toBe(true);
     // The earlier run's runtime folder, so that the engine can put back files deleted from it.
-    expect(outcome.runtimeDir).toBe("/target/src/llm-runtime");
+    expect(runtimeDir).toBe("src/llm-runtime");
     expect(outcome.callSites).toEqual([
       { file: "src/server.ts", line: 32, column: 7, callee: "llmClient.generateResponse", state: "already-migrated", key: "userId" },
     ]);
   });
 
-  it("describes the whole migration of the example server", () => {
-    const { outcome } = migrateTree(readTree(join(FIXTURES, "servers/express-ts/input")));
+  it("describes the whole migration of the example server", async () => {
+    const { outcome, runtimeDir } = await migrateTree(readTree(join(FIXTURES, "servers/express-ts/input")));
     expect(outcome).toMatchObject({
       entryFile: "src/server.ts",
       client: { file: "src/server.ts", line: 4, name: "llmClient", kind: "wrapper", constructedWith: "LlmClient" },
       framework: "express",
-      runtimeDir: "/target/src/llm-runtime",
       runtimeFlavour: "ts",
       alreadyMigrated: false,
     });
+    expect(runtimeDir).toBe("src/llm-runtime");
   });
 
-  it("names the runtime flavour of a CommonJS server", () => {
-    const { outcome } = migrateTree(readTree(join(FIXTURES, "servers/express-cjs/input")));
-    expect(outcome).toMatchObject({ entryFile: "server.js", runtimeFlavour: "cjs", runtimeDir: "/target/llm-runtime" });
+  it("names the runtime flavour of a CommonJS server", async () => {
+    const { outcome, runtimeDir } = await migrateTree(readTree(join(FIXTURES, "servers/express-cjs/input")));
+    expect(outcome).toMatchObject({ entryFile: "server.js", runtimeFlavour: "cjs" });
+    expect(runtimeDir).toBe("llm-runtime");
   });
 
   it("gives every reason a stable code and a message", () => {

@@ -14,8 +14,8 @@ describe("framework fixtures, as reported", () => {
     ["http", "listener", "server.js", 15, "req.socket.remoteAddress", "http.createServer"],
     ["express5", "router", "server.mjs", 11, "userId", "app"],
     ["nest", "service", "src/chat.service.ts", 9, "userId", "AppModule"],
-  ])("%s/%s: the SDK call is rewritten with its canary key and GET /metrics/llm is added", (framework, name, file, line, key, receiver) => {
-    const { outcome } = run(framework, name);
+  ])("%s/%s: the SDK call is rewritten with its canary key and GET /metrics/llm is added", async (framework, name, file, line, key, receiver) => {
+    const { outcome } = await run(framework, name);
     expect(outcome.framework).toBe(framework === "express5" ? "express" : framework);
     expect(outcome.callSites).toEqual([
       { file, line, column: expect.any(Number), callee: "openai.chat.completions.create", state: "rewritten", key },
@@ -28,15 +28,15 @@ describe("framework fixtures, as reported", () => {
   it.each([
     ["fastify", "byok-proxy-unchanged", "src/server.ts", 10],
     ["hono", "workers-env-unchanged", "src/index.ts", 10],
-  ])("%s/%s: a client built per request is reported and left alone", (framework, name, file, line) => {
-    const { outcome } = run(framework, name);
+  ])("%s/%s: a client built per request is reported and left alone", async (framework, name, file, line) => {
+    const { outcome } = await run(framework, name);
     expect(outcome.callSites).toEqual([]);
     expect(outcome.runtimeDir).toBeUndefined();
     expect(outcome.findings).toContainEqual(expect.objectContaining({ code: "PER_REQUEST_CLIENT", kind: "info", file, line }));
   });
 
-  it("koa/handler-named-openai-unchanged: a route handler named openai is no client", () => {
-    const { outcome } = run("koa", "handler-named-openai-unchanged");
+  it("koa/handler-named-openai-unchanged: a route handler named openai is no client", async () => {
+    const { outcome } = await run("koa", "handler-named-openai-unchanged");
     expect(outcome.callSites).toEqual([]);
     expect(outcome.runtimeDir).toBeUndefined();
     expect(outcome.findings.map((f) => f.code)).toEqual(["NO_SHARED_CLIENT"]);

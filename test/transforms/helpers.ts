@@ -1,16 +1,18 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { Project } from "ts-morph";
 import ts from "typescript";
-import { migrateTypeScriptProject } from "../../transforms/index.js";
+import { loadTarget } from "../../src/engine/load.js";
+import { migrationFor } from "../../src/engine/languages.js";
 import type { MigrationOutcome, MigrationSettings } from "../../transforms/types.js";
 
 export const REPO = join(import.meta.dirname, "../..");
 export const FIXTURES = join(REPO, "fixtures");
-/** Where the target lives in the in-memory file system. */
+/** Where a tree is said to live when a test builds one by hand (Python report tests). */
 export const ROOT = "/target";
 const SOURCE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
+const TYPESCRIPT = /\.[cm]?tsx?$/;
 
 export const DEFAULT_SETTINGS: MigrationSettings = { poolSize: 10, canaryPercent: 100 };
 
@@ -23,31 +25,52 @@ export function listFiles(dir: string): string[] {
     .sort();
 }
 
-export interface MigrationRun {
-  outcome: MigrationOutcome;
-  /** Source text of every file after the run, by relative path. */
-  sources: Map<string, string>;
-}
-
-/** Loads a tree (relative path → text) into an in-memory project and migrates it, as the engine would. */
-export function migrateTree(tree: Map<string, string>, only?: readonly string[], settings = DEFAULT_SETTINGS): MigrationRun {
-  const project = new Project({
-    useInMemoryFileSystem: true,
-    compilerOptions: { allowJs: true, strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
-  });
-  const fs = project.getFileSystem();
-  for (const [path, text] of tree) {
-    if (SOURCE.test(path)) project.createSourceFile(`${ROOT}/${path}`, text);
-    else fs.writeFileSync(`${ROOT}/${path}`, text);
-  }
-  const outcome = migrateTypeScriptProject({ project, rootDir: ROOT, settings, only });
-  const sources = new Map<string, string>();
-  for (const file of project.getSourceFiles()) sources.set(file.getFilePath().slice(ROOT.length + 1), file.getFullText());
-  return { outcome, sources };
-}
-
 export function readTree(dir: string): Map<string, string> {
   return new Map(listFiles(dir).map((path) => [path, readFileSync(join(dir, path), "utf8")]));
+}
+
+export function writeTree(dir: string, tree: Map<string, string>): void {
+  for (const [path, text] of tree) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+}
+
+export interface MigrationRun {
+  outcome: MigrationOutcome;
+  /** Text after the run of every file the engine loaded or the migration created, by relative path. */
+  sources: Map<string, string>;
+  /** Where the runtime is to be vendored, relative to the root; undefined when nothing is. */
+  runtimeDir?: string;
+}
+
+/**
+ * Migrates a tree (relative path → text) the way the CLI does: written to a scratch folder,
+ * loaded by the engine's own loadTarget (discovery, relevance filter, parsing) and migrated by the
+ * language the engine picks. The folder is outside the repo so that no node_modules above it
+ * gives the target types it would not have on its own.
+ */
+export async function migrateTree(tree: Map<string, string>, only?: readonly string[], settings = DEFAULT_SETTINGS): Promise<MigrationRun> {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), "llm-migrate-fixture-")));
+  try {
+    writeTree(root, tree);
+    const loaded = await loadTarget(root, settings);
+    const migrate = migrationFor(loaded.pythonFiles);
+    const outcome = await migrate({ project: loaded.project, pythonFiles: loaded.pythonFiles, rootDir: root, settings: loaded.settings, only });
+    const sources = new Map<string, string>();
+    for (const file of loaded.files.values()) {
+      if (!file.sourceFile.wasForgotten()) sources.set(file.path, file.sourceFile.getFullText());
+    }
+    // Files the migration created (a Nest controller, say), as the engine's plan picks them up.
+    for (const file of loaded.project.getSourceFiles()) {
+      const path = relative(root, file.getFilePath()).split("\\").join("/");
+      if (!path.startsWith("../") && !path.split("/").includes("node_modules") && !sources.has(path)) sources.set(path, file.getFullText());
+    }
+    const runtimeDir = outcome.runtimeDir === undefined ? undefined : relative(root, outcome.runtimeDir).split("\\").join("/");
+    return { outcome, sources, runtimeDir };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 /** The expected tree: input, with each file that has an output/ twin replaced by it. */
@@ -71,35 +94,55 @@ export function writeOutputs(caseDir: string, input: Map<string, string>, source
   }
 }
 
+export interface CompileCase {
+  name: string;
+  /** The migrated tree, relative path → text. */
+  tree: Map<string, string>;
+  /** Where the runtime goes, relative to the tree's root. */
+  runtimeDir: string | undefined;
+}
+
 /**
- * Writes the migrated tree plus the runtime to a folder inside the repo (so that node_modules
- * resolves) and type-checks it (TypeScript) or syntax-checks it (JavaScript). Returns the errors.
+ * Writes each migrated tree plus the runtime to a folder inside the repo (so that node_modules
+ * resolves) and checks them all at once: one TypeScript program for every case that has
+ * TypeScript, `node --check` for the others. Returns the errors by case name.
  */
-export function checkCompiles(tree: Map<string, string>, runtimeDir: string | undefined): string[] {
+export function checkCompiles(cases: readonly CompileCase[]): Map<string, string[]> {
   const dir = mkdtempSync(join(REPO, ".tmp-transforms-"));
+  const errors = new Map<string, string[]>(cases.map((c) => [c.name, []]));
   try {
-    for (const [path, text] of tree) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    // Without one, the repo's own package.json ("type": "module") would decide the module system.
-    if (!tree.has("package.json")) writeFileSync(join(dir, "package.json"), "{}\n");
-    if (runtimeDir) {
-      const target = join(dir, relative(ROOT, runtimeDir));
-      mkdirSync(target, { recursive: true });
-      for (const name of readdirSync(join(REPO, "runtime"))) {
-        if (name.endsWith(".ts")) cpSync(join(REPO, "runtime", name), join(target, name));
+    const typed: string[] = [];
+    for (const { name, tree, runtimeDir } of cases) {
+      const caseDir = join(dir, name);
+      writeTree(caseDir, tree);
+      // Without one, the repo's own package.json ("type": "module") would decide the module system.
+      if (!tree.has("package.json")) writeFileSync(join(caseDir, "package.json"), "{}\n");
+      if (runtimeDir !== undefined) {
+        const target = join(caseDir, runtimeDir);
+        mkdirSync(target, { recursive: true });
+        for (const file of readdirSync(join(REPO, "runtime"))) {
+          if (file.endsWith(".ts")) cpSync(join(REPO, "runtime", file), join(target, file));
+        }
+      }
+      const sources = [...tree.keys()].filter((p) => SOURCE.test(p));
+      if (sources.some((p) => TYPESCRIPT.test(p))) {
+        typed.push(...listFiles(caseDir).filter((p) => TYPESCRIPT.test(p)).map((p) => join(caseDir, p)));
+        continue;
+      }
+      for (const path of sources) {
+        try {
+          execFileSync(process.execPath, ["--check", join(caseDir, path)], { stdio: "pipe" });
+        } catch (error) {
+          errors.get(name)!.push(`${path}: ${String((error as { stderr?: Buffer }).stderr ?? error)}`);
+        }
       }
     }
-    const sources = [...tree.keys()].filter((p) => SOURCE.test(p));
-    if (sources.some((p) => /\.[cm]?tsx?$/.test(p))) return typeCheck(dir);
-    const errors: string[] = [];
-    for (const path of sources) {
-      try {
-        execFileSync(process.execPath, ["--check", join(dir, path)], { stdio: "pipe" });
-      } catch (error) {
-        errors.push(`${path}: ${String((error as { stderr?: Buffer }).stderr ?? error)}`);
-      }
+    for (const diagnostic of typeCheck(typed)) {
+      const path = diagnostic.file ? relative(dir, diagnostic.file.fileName).split("\\").join("/") : "";
+      const [name = "", ...rest] = path.split("/");
+      const where = diagnostic.file ? `${rest.join("/")}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1}: ` : "";
+      const list = errors.get(name) ?? [...errors.values()].flat();
+      list.push(where + ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"));
     }
     return errors;
   } finally {
@@ -107,24 +150,37 @@ export function checkCompiles(tree: Map<string, string>, runtimeDir: string | un
   }
 }
 
-function typeCheck(dir: string): string[] {
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true,
-    esModuleInterop: true,
-    skipLibCheck: true,
-    // NestJS fixtures use parameter decorators, which only the legacy decorators allow.
-    experimentalDecorators: true,
-    noEmit: true,
-    types: ["node"],
-    typeRoots: [join(REPO, "node_modules/@types")],
+const COMPILER_OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  // Each case is its own program in all but name: no file's top level is shared with another case's.
+  moduleDetection: ts.ModuleDetectionKind.Force,
+  strict: true,
+  esModuleInterop: true,
+  skipLibCheck: true,
+  // NestJS fixtures use parameter decorators, which only the legacy decorators allow.
+  experimentalDecorators: true,
+  noEmit: true,
+  types: ["node"],
+  typeRoots: [join(REPO, "node_modules/@types")],
+};
+
+/** Declaration files (lib, node_modules) parse once per test file, not once per program. */
+const declarationFiles = new Map<string, ts.SourceFile>();
+
+function typeCheck(files: readonly string[]): readonly ts.Diagnostic[] {
+  if (files.length === 0) return [];
+  const host = ts.createCompilerHost(COMPILER_OPTIONS);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    if (!fileName.endsWith(".d.ts")) return getSourceFile(fileName, languageVersion, onError, shouldCreate);
+    let file = declarationFiles.get(fileName);
+    if (!file) {
+      file = getSourceFile(fileName, languageVersion, onError, shouldCreate);
+      if (file) declarationFiles.set(fileName, file);
+    }
+    return file;
   };
-  const files = listFiles(dir).filter((p) => /\.[cm]?tsx?$/.test(p)).map((p) => join(dir, p));
-  const program = ts.createProgram(files, options);
-  return ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file ? `${relative(dir, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : "";
-    return where + ts.flattenDiagnosticMessageText(d.messageText, "\n");
-  });
+  return ts.getPreEmitDiagnostics(ts.createProgram(files, COMPILER_OPTIONS, host));
 }

@@ -1,15 +1,35 @@
-import { readFileSync } from "node:fs";
+// Our transforms driven by jscodeshift's own runner, as the README tells teams to run them.
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyTransform } from "jscodeshift/dist/testUtils.js";
 import { expect, it } from "vitest";
-import * as transform from "../../transforms/jscodeshift.js";
-import { FIXTURES } from "./helpers.js";
+import { FIXTURES, REPO } from "./helpers.js";
 
-it("migrates a file through jscodeshift's runner", () => {
+it("migrates a file through the jscodeshift CLI with the README's options", () => {
   const example = join(FIXTURES, "servers/express-ts");
-  const source = readFileSync(join(example, "input/src/server.ts"), "utf8");
-  const expected = readFileSync(join(example, "output/src/server.ts"), "utf8");
-  const output = applyTransform(transform, { poolSize: "10", canary: "100" }, { path: "src/server.ts", source });
-  // applyTransform trims the result.
-  expect(output).toBe(expected.trim());
+  const dir = join(mkdtempSync(join(tmpdir(), "llm-migrate-jscodeshift-")), "server");
+  try {
+    cpSync(join(example, "input"), dir, { recursive: true });
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(REPO, "node_modules/jscodeshift/bin/jscodeshift.js"),
+        "--no-babel",
+        "--fail-on-error",
+        "--run-in-band",
+        "--poolSize=10",
+        "-t",
+        join(REPO, "dist/transforms/jscodeshift.js"),
+        "src/server.ts",
+      ],
+      { cwd: dir, encoding: "utf8" },
+    );
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^1 ok$/m);
+    expect(readFileSync(join(dir, "src/server.ts"), "utf8")).toBe(readFileSync(join(example, "output/src/server.ts"), "utf8"));
+  } finally {
+    rmSync(join(dir, ".."), { recursive: true, force: true });
+  }
 });

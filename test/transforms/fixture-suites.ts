@@ -1,0 +1,74 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { transforms } from "../../transforms/index.js";
+import { checkCompiles, expectedTree, FIXTURES, migrateTree, readTree, writeOutputs, type MigrationRun } from "./helpers.js";
+
+const update = process.env.UPDATE_FIXTURES === "1";
+
+export interface FixtureSuite {
+  /** Folder under fixtures/. */
+  folder: string;
+  /** Transforms to run; all of them when undefined. */
+  only?: readonly string[];
+}
+
+/**
+ * fixtures/<transform>/<case>/ run that transform alone; fixtures/servers/<name>/ and
+ * fixtures/frameworks/<framework>/<case>/ run them all. The fixture test files split this list
+ * between them so that they run in parallel.
+ */
+export function fixtureSuites(): FixtureSuite[] {
+  const frameworks = existsSync(join(FIXTURES, "frameworks")) ? readdirSync(join(FIXTURES, "frameworks")).map((name) => `frameworks/${name}`) : [];
+  return [...transforms.map((t) => ({ folder: t.name, only: [t.name] })), ...["servers", ...frameworks].map((folder) => ({ folder }))];
+}
+
+interface CaseResult {
+  input: Map<string, string>;
+  first: MigrationRun;
+  second: MigrationRun;
+  compileErrors: string[];
+}
+
+/**
+ * Each case: the whole output compared, a second run changes nothing, and the result compiles.
+ * Every case of the suite is migrated first and compiled as one TypeScript program.
+ */
+export function defineFixtureSuite({ folder, only }: FixtureSuite): void {
+  const dir = join(FIXTURES, folder);
+  const cases = existsSync(dir) ? readdirSync(dir).filter((name) => existsSync(join(dir, name, "input"))) : [];
+  describe(`fixtures/${folder}`, () => {
+    const results = new Map<string, CaseResult | Error>();
+    beforeAll(async () => {
+      const done: [string, Omit<CaseResult, "compileErrors">][] = [];
+      for (const name of cases) {
+        try {
+          const caseDir = join(dir, name);
+          const input = readTree(join(caseDir, "input"));
+          const first = await migrateTree(input, only);
+          if (update) writeOutputs(caseDir, input, first.sources);
+          const second = await migrateTree(new Map([...input, ...first.sources]), only);
+          done.push([name, { input, first, second }]);
+        } catch (error) {
+          results.set(name, error as Error);
+        }
+      }
+      const compiled = checkCompiles(
+        done.map(([name, { input, first, second }]) => ({ name, tree: new Map([...input, ...first.sources]), runtimeDir: first.runtimeDir ?? second.runtimeDir })),
+      );
+      for (const [name, result] of done) results.set(name, { ...result, compileErrors: compiled.get(name) ?? [] });
+    }, 600_000);
+
+    it.each(cases)("%s", (name) => {
+      const result = results.get(name);
+      if (result instanceof Error || result === undefined) throw result ?? new Error("not run");
+      const { input, first, second, compileErrors } = result;
+      const expected = expectedTree(join(dir, name));
+      for (const [path, text] of first.sources) expect(text, path).toBe(expected.get(path));
+      for (const [path, text] of second.sources) expect(text, `second run changed ${path}`).toBe(first.sources.get(path));
+      const changed = [...first.sources].some(([path, text]) => input.get(path) !== text);
+      if (changed) expect(second.outcome.alreadyMigrated || second.outcome.runtimeDir === undefined).toBe(true);
+      expect(compileErrors).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,3 @@
+import { defineFixtureSuite, fixtureSuites } from "./fixture-suites.js";
+
+for (const suite of fixtureSuites().filter((s) => s.folder.startsWith("frameworks/"))) defineFixtureSuite(suite);
