@@ -5,7 +5,8 @@
  */
 import { Gauge, Counter, type Registry } from "prom-client";
 import { Gate, type AcquireOptions, type Release } from "./gate.js";
-import { SharedLimit, sharedLimitFromEnv } from "./shared-limit.js";
+import { SharedLimit } from "./shared-limit.js";
+import { sharedLimitFromEnv } from "./shared-limit-settings.js";
 
 export interface SharedLimitSnapshot {
   /** Slots across every replica. */

@@ -11,20 +11,10 @@
 import { randomBytes } from "node:crypto";
 import { unrefTimer, type QueueTicket, type Release } from "./gate.js";
 import { ACQUIRE_LUA, PAUSE_LUA, RELEASE_LUA, RENEW_LUA, redisKeys } from "./shared-limit-lua.js";
+import type { SharedLimitSettings } from "./shared-limit-settings.js";
 
-export interface SharedLimitSettings {
-  url: string;
-  /** Slots across every replica (LLM_GLOBAL_POOL_SIZE). */
-  limit: number;
-  /** Lease time to live in ms (LLM_REDIS_LEASE_MS). */
-  leaseMs: number;
-  /** Key prefix (LLM_REDIS_PREFIX): replicas with the same prefix share one limit. */
-  prefix: string;
-  /** Local pool while Redis is away (LLM_REDIS_FALLBACK_POOL_SIZE); default limit ÷ live replicas. */
-  fallbackPoolSize: number | undefined;
-  /** After Redis comes back, at most how long to stay on the local pool while the other replicas re-register their calls. */
-  settleMs: number;
-}
+export type { SharedLimitSettings } from "./shared-limit-settings.js";
+
 
 /** The few ioredis calls used, typed here so the runtime compiles where ioredis is not installed. */
 interface RedisConnection {
@@ -327,22 +317,4 @@ export class SharedLimit {
     // Registers this replica as soon as Redis answers, at start and after every reconnection.
     this.redis.on("ready", () => this.renew());
   }
-}
-
-/** The shared limit the environment asks for, or undefined when LLM_REDIS_URL is unset. */
-export function sharedLimitFromEnv(poolSize: number, env: NodeJS.ProcessEnv = process.env): SharedLimitSettings | undefined {
-  const url = env["LLM_REDIS_URL"]?.trim();
-  if (!url) return undefined;
-  const number = (name: string, min: number) => {
-    const value = Number(env[name]);
-    return env[name]?.trim() && Number.isFinite(value) && value >= min ? Math.floor(value) : undefined;
-  };
-  return {
-    url,
-    limit: number("LLM_GLOBAL_POOL_SIZE", 1) ?? poolSize,
-    leaseMs: number("LLM_REDIS_LEASE_MS", 100) ?? 10_000,
-    prefix: env["LLM_REDIS_PREFIX"]?.trim() || "llm-runtime",
-    fallbackPoolSize: number("LLM_REDIS_FALLBACK_POOL_SIZE", 1),
-    settleMs: number("LLM_REDIS_SETTLE_MS", 0) ?? 5000,
-  };
 }
