@@ -3,7 +3,7 @@ import { join, resolve, sep } from "node:path";
 import { getCompilerOptionsFromTsConfig, Project, ts, type CompilerOptions, type SourceFile } from "ts-morph";
 import type { Finding, MigrationSettings } from "../../transforms/types.js";
 import { PythonSourceFile } from "../languages/python/parse.js";
-import { discoverSourceFiles, isSourceFile, toRelative } from "./discover.js";
+import { discoverSourceFiles, isSourceFile, toRelative, type SourceEntry } from "./discover.js";
 import { BadInputError } from "./errors.js";
 import { engineFinding } from "./findings.js";
 import { isPythonFile, loadPythonFile } from "./languages.js";
@@ -49,14 +49,16 @@ export interface LoadProgress {
  */
 export async function loadTarget(rootDir: string, settings: MigrationSettings, progress: LoadProgress = {}): Promise<LoadedTarget> {
   const findings: Finding[] = [];
-  const entry = settings.entry === undefined ? undefined : await checkEntry(rootDir, settings.entry);
+  const named = settings.entry === undefined ? undefined : await checkEntry(rootDir, settings.entry);
+  const entry = named?.path;
   const discovered = await discoverSourceFiles(rootDir);
   for (const link of discovered.symlinks) {
     findings.push(engineFinding(link.outOfTree ? "skipped-symlink-out-of-tree" : "skipped-symlink", link.path));
   }
   const mightMatter = relevanceTest([settings.client, settings.method]);
-  const total = discovered.files.length;
-  const read = await readSources(rootDir, discovered.files, mightMatter, (count) => progress.read?.(count, total));
+  // The entry the user named is read even when the listing left it out (ignored by git, say).
+  const listed = named && !discovered.files.some((file) => file.path === named.path) ? [...discovered.files, named] : discovered.files;
+  const read = await readSources(rootDir, listed, mightMatter, (count) => progress.read?.(count, listed.length));
   findings.push(...read.findings);
   const chosen = filesToParse(read.sources, entry);
   const project = createProject(rootDir, findings);
@@ -81,7 +83,7 @@ export async function loadTarget(rootDir: string, settings: MigrationSettings, p
 }
 
 /** The user named the entry file: it must be a readable source file inside the folder. */
-async function checkEntry(rootDir: string, entry: string): Promise<string> {
+async function checkEntry(rootDir: string, entry: string): Promise<SourceEntry> {
   const absPath = resolve(rootDir, entry);
   if (!(absPath + sep).startsWith(rootDir + sep)) throw new BadInputError(entry, "--entry is outside the folder");
   const info = await lstat(absPath).catch(() => undefined);
@@ -92,7 +94,7 @@ async function checkEntry(rootDir: string, entry: string): Promise<string> {
   if (!isSourceFile(path) && !isPythonFile(path)) throw new BadInputError(entry, "--entry is not a JavaScript, TypeScript or Python source file");
   if (info.size > MAX_SOURCE_BYTES) throw new BadInputError(entry, "--entry is larger than 1 MiB");
   if (looksBinary(await readFile(absPath))) throw new BadInputError(entry, "--entry is a binary file");
-  return path;
+  return { path, size: info.size, mode: info.mode & 0o7777 };
 }
 
 /**

@@ -228,6 +228,39 @@ describe("planning a migration", () => {
 });
 
 describe("finding the files of a folder that is not in git", () => {
+  it("reads the entry file the user names even when .gitignore leaves it out", async () => {
+    const dir = copyFixture("legacy-server");
+    try {
+      mkdirSync(join(dir, "generated"));
+      writeFileSync(join(dir, "generated", "start.ts"), "llmClient.generateResponse([]);\n");
+      writeFileSync(join(dir, ".gitignore"), "generated/\n");
+      const plan = await planMigration(dir, { ...settings, entry: "generated/start.ts" }, { migrate: gateCalls });
+      expect(plan.outcome.callSites.map((s) => s.file)).toContain("generated/start.ts");
+    } finally {
+      removeScratch(dir);
+    }
+  });
+
+  it("parses the files that mention the client, the modules that import them and what those import, and no other", async () => {
+    const dir = copyFixture("legacy-server");
+    try {
+      // routes → service → client module; neither routes nor service names the SDK or the client.
+      writeFileSync(join(dir, "src", "ask.ts"), 'import { summary } from "./service.js";\nimport { add } from "./util.js";\nexport const ask = () => summary(add(1, 2));\n');
+      writeFileSync(join(dir, "src", "service.ts"), 'import { summarise } from "./summarise";\nexport const summary = (n: number) => summarise(String(n));\n');
+      writeFileSync(join(dir, "src", "unrelated.ts"), 'import { add } from "./util.js";\nexport const three = add(1, 2);\n');
+      let parsed: string[] = [];
+      await planMigration(dir, settings, {
+        migrate: (input) => {
+          parsed = input.project.getSourceFiles().map((f) => f.getFilePath().slice(dir.length + 1)).sort();
+          return gateCalls(input);
+        },
+      });
+      expect(parsed).toEqual(["src/ask.ts", "src/llm.ts", "src/server.ts", "src/service.ts", "src/summarise.ts", "src/util.ts"]);
+    } finally {
+      removeScratch(dir);
+    }
+  });
+
   it("skips node_modules, build output and what the root .gitignore ignores", async () => {
     const dir = copyFixture("legacy-server");
     try {
