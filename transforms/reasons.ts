@@ -113,8 +113,13 @@ export const reasons = {
   },
   PY_NO_FASTAPI_APP: {
     scope: "finding",
-    message: "no app = FastAPI() found; GET /metrics/llm and the 503 handler for LlmError were not added",
+    message: "no web app (FastAPI, aiohttp) found; GET /metrics/llm and the 503 handler for LlmError were not added",
     fix: "serve metrics_response() and llm_http_error() from your own routes",
+  },
+  CANARY_KEY_CLIENT_ADDRESS: {
+    scope: "finding",
+    message: "the only canary key is the client address: users behind one proxy or NAT share one bucket, so the canary share is all or nothing for them",
+    fix: "give the handler a user id (a user_id parameter, current_user, an x-user-id header) and run llm-migrate again, or set key= yourself",
   },
   SERIALISED_WRAPPER: {
     scope: "finding",

@@ -8,6 +8,7 @@ See README.md in this folder.
 """
 
 import asyncio
+import contextvars
 import bisect
 import collections
 import email.utils
@@ -42,6 +43,7 @@ __all__ = [
     "AimdLimit",
     "FixedLimit",
     "use_new_llm_path",
+    "set_llm_request_key",
     "extract_output_text",
     "canary_bucket",
     "is_in_canary",
@@ -1270,10 +1272,23 @@ def _in_canary(key, percent):
     return is_in_canary(key, percent)
 
 
+# The request's user key, set once per request by the middleware llm-migrate adds; asyncio
+# tasks and asyncio.to_thread copy it, so gated calls in any module read it unchanged.
+_request_key = contextvars.ContextVar("llm_request_key", default=None)
+
+
+def set_llm_request_key(key):
+    """Set the current request's canary key, for gated calls made with ``key=None``."""
+    _request_key.set(None if key is None else str(key))
+
+
 def use_new_llm_path(key=None):
     """Which path this call takes, read from the environment on every call: False (legacy)
     when no client was created, DISABLE_POOL or FORCE_LEGACY_LLM is set, or the key is
-    outside the canary. Counted in ``paths``."""
+    outside the canary. Without a key, the request's key (set_llm_request_key) is used, so
+    a user stays on one path. Counted in ``paths``."""
+    if key is None or key == "":
+        key = _request_key.get()
     client = _client
     use_new = (
         client is not None

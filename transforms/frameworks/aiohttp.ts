@@ -99,6 +99,18 @@ export const aiohttp: PythonFrameworkAdapter = {
     ].join("\n");
   },
 
+  requestKeyMiddleware(app, indent) {
+    return [
+      "@web.middleware",
+      "async def llm_request_key(request, handler):",
+      `${indent}set_llm_request_key(request.headers.get("x-user-id") or request.remote)`,
+      `${indent}return await handler(request)`,
+      "",
+      "",
+      `${app}.middlewares.append(llm_request_key)`,
+    ].join("\n");
+  },
+
   routeImports: [{ module: "aiohttp", names: ["web"], standardLibrary: false }],
 };
 

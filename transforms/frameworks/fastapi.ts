@@ -95,6 +95,15 @@ export const fastapi: PythonFrameworkAdapter = {
     ].join("\n");
   },
 
+  requestKeyMiddleware(app: string, indent: string): string {
+    return [
+      `@${app}.middleware("http")`,
+      "async def llm_request_key(request: Request, call_next):",
+      `${indent}set_llm_request_key(request.headers.get("x-user-id") or (request.client.host if request.client else None))`,
+      `${indent}return await call_next(request)  # the request's task copies the key, and so does asyncio.to_thread`,
+    ].join("\n");
+  },
+
   /** The FastAPI and typing names the metrics route and the error handler use. */
   routeImports: [
     { module: "typing", names: ["Optional"], standardLibrary: true },

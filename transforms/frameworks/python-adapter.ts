@@ -55,6 +55,11 @@ export interface PythonFrameworkAdapter {
   metricsRoute(app: string, indent: string): string;
   /** The runtime's retryable errors (`LlmError`) as 503 + Retry-After, using `llm_http_error`. */
   errorHandler(app: string, indent: string): string;
-  /** What the metrics route and the error handler import. */
+  /**
+   * A middleware that sets each request's canary key (its `x-user-id` header, else the client
+   * address) with the runtime's `set_llm_request_key`, for gated calls that have no key in scope.
+   */
+  requestKeyMiddleware(app: string, indent: string): string;
+  /** What the metrics route, the error handler and the middleware import. */
   routeImports: readonly RouteImport[];
 }

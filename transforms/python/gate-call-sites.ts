@@ -14,7 +14,7 @@ import {
   type PythonNode,
 } from "../../src/languages/python/parse.js";
 import { reasons, type ReasonCode } from "../reasons.js";
-import { indentUnit, leftComment, relativePath, type PythonMigrationContext, type PythonTransform } from "./context.js";
+import { finding, indentUnit, leftComment, relativePath, type PythonMigrationContext, type PythonTransform } from "./context.js";
 
 type Decision = { reason: ReasonCode } | { replace: PythonNode; newPath: string; legacy: string; key?: string; usesAsyncio: boolean };
 
@@ -52,8 +52,15 @@ export const gateCallSites: PythonTransform = {
       context.needsImports(call.file, { runtime: ["get_async_llm_client", "use_new_llm_path"], asyncio: decision.usesAsyncio });
     }
     edits.apply();
+    const byAddress = context.callSites.find((site) => site.state === "rewritten" && site.key !== undefined && isClientAddress(site.key));
+    if (byAddress) context.findings.push(finding("CANARY_KEY_CLIENT_ADDRESS", "warning", { file: byAddress.file, line: byAddress.line }));
   },
 };
+
+/** `request.client.host if request.client else None` (FastAPI), `request.remote` (aiohttp): a key that says where, not who. */
+function isClientAddress(key: string): boolean {
+  return /\.client\.host\b|\.remote$/.test(key);
+}
 
 function decide(call: PythonLlmCall, context: PythonMigrationContext): Decision {
   const fn = enclosingFunction(call.call);

@@ -4,6 +4,7 @@ import { detectPythonFramework } from "../frameworks/python-frameworks.js";
 import type { Finding, MigrationInput, MigrationOutcome } from "../types.js";
 import { addErrorHandler } from "./add-error-handler.js";
 import { addMetricsRoute } from "./add-metrics-route.js";
+import { addRequestKey } from "./add-request-key.js";
 import { addRuntimeImports } from "./add-runtime-imports.js";
 import { analyse, candidateFiles, finding, hasLlmCalls, relativePath, RUNTIME_MODULE, type PythonMigrationContext, type PythonTransform } from "./context.js";
 import { gateCallSites } from "./gate-call-sites.js";
@@ -12,7 +13,7 @@ import { startAsyncClient } from "./start-async-client.js";
 export type { PythonTransform } from "./context.js";
 
 /** The Python transforms, in the order they run. */
-export const pythonTransforms: readonly PythonTransform[] = [gateCallSites, startAsyncClient, addMetricsRoute, addErrorHandler];
+export const pythonTransforms: readonly PythonTransform[] = [gateCallSites, addRequestKey, startAsyncClient, addMetricsRoute, addErrorHandler];
 
 /** Whether the target is a Python web app this migration knows: one of the Python framework adapters matches it. */
 export function isPythonWebApp(files: readonly PythonSourceFile[]): boolean {
