@@ -65,13 +65,15 @@ describe("a whole migration", () => {
     const input = readTree(join(PYTHON_FIXTURES, "gate-call-sites", "sync-http-llm-call", "input"));
     const first = await migratePythonTree(input);
     expect(first.outcome.client).toBeUndefined();
-    expect(first.outcome.findings.map((f) => f.code)).toEqual(["METRICS_ROUTE_ADDED"]);
+    // /summarise has no user key in scope: the middleware sets one per request (the client address without x-user-id)
+    expect(first.outcome.findings.map((f) => f.code)).toEqual(["CANARY_KEY_CLIENT_ADDRESS", "METRICS_ROUTE_ADDED"]);
     expect(first.outcome.runtimeDir).toBe(ROOT);
     const main = first.sources.get("main.py")!;
     expect(main.startsWith("import asyncio\nimport os\nfrom typing import Optional\n\nimport httpx\n")).toBe(true);
     expect(main).toContain("get_async_llm_client(pool_size=10, canary_percent=100)");
     expect(main).toContain('@app.get("/metrics/llm")');
     expect(main).toContain("@app.exception_handler(LlmError)");
+    expect(main).toContain('set_llm_request_key(request.headers.get("x-user-id")');
 
     const second = await migratePythonTree(first.sources);
     expect(second.sources.get("main.py")).toBe(main);
