@@ -52,7 +52,11 @@ function inSkippedFolder(relPath: string): boolean {
  */
 export async function discoverSourceFiles(root: string): Promise<DiscoveredFiles> {
   const tracked = (await isInGitWorkTree(root)) ? await listWithGit(root) : undefined;
-  const paths = (tracked ?? (await walk(root))).filter((p) => (isSourceFile(p) || isPythonFile(p)) && !inSkippedFolder(p));
+  const listed = tracked ?? (await walk(root));
+  // A virtualenv under any name (`env/`, `py311/`), committed or not, is known by its pyvenv.cfg.
+  const venvs = listed.filter((p) => p.endsWith("/pyvenv.cfg")).map((p) => p.slice(0, -"pyvenv.cfg".length));
+  const inVenv = (p: string) => venvs.some((dir) => p.startsWith(dir));
+  const paths = listed.filter((p) => (isSourceFile(p) || isPythonFile(p)) && !inSkippedFolder(p) && !inVenv(p));
   const realRoot = await realpath(root);
   const limit = pLimit(PARALLEL_STATS);
   const stats = await Promise.all(
