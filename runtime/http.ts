@@ -3,8 +3,8 @@
  * (GET /metrics/llm is answered by metrics-route.ts).
  */
 import { LlmError } from "./errors.js";
+import { sendLlmHttpError, unhandled, type HttpErrorReply } from "./responders.js";
 
-export const JSON_TYPE = "application/json; charset=utf-8";
 
 export interface LlmHttpErrorResponse {
   status: number;
@@ -23,68 +23,11 @@ export function llmHttpError(err: unknown): LlmHttpErrorResponse | undefined {
   };
 }
 
-const unhandled = Symbol("unhandled");
-
-/** The members of framework objects (requests, replies, contexts) the runtime reads by their shape. */
-type ShapeMember =
-  | "accept" | "authorization" | "body" | "code" | "end" | "format" | "get" | "header" | "headers" | "headerSent"
-  | "headersSent" | "json" | "query" | "req" | "request" | "response" | "send" | "sent" | "set" | "setHeader"
-  | "status" | "writeHead";
-/** A framework object we do not import: any of those members may be there, of any type. */
-type Loose = { [member in ShapeMember]?: any };
-export const isObject = (value: unknown): value is Loose => value !== null && typeof value === "object";
-export const hasFunctions = (value: unknown, ...names: ShapeMember[]): value is Loose =>
-  isObject(value) && names.every((name) => typeof value[name] === "function");
+export { hasFunctions, isObject, JSON_TYPE } from "./responders.js";
 
 /**
- * Sends `mapped` in the idiom of whatever the handler was called with, found by the shape of
- * its arguments (duck-typed so the runtime imports no framework). Returns what the handler
- * should return, or `unhandled` when no response object was recognised.
- */
-type HttpErrorReply = Pick<LlmHttpErrorResponse, "status" | "headers"> & { body: unknown };
-
-function sendLlmHttpError(args: readonly unknown[], mapped: HttpErrorReply): unknown {
-  const [first, second] = args;
-  // Fastify `(request, reply)`.
-  if (hasFunctions(second, "code", "header", "send")) {
-    if (second.sent) return unhandled;
-    second.code(mapped.status);
-    for (const [name, value] of Object.entries(mapped.headers)) second.header(name, value);
-    return second.send(mapped.body);
-  }
-  // Express `(req, res, next)`.
-  if (hasFunctions(second, "status", "json", "setHeader")) {
-    if (second.headersSent) return unhandled;
-    second.status(mapped.status);
-    for (const [name, value] of Object.entries(mapped.headers)) second.setHeader(name, value);
-    second.json(mapped.body);
-    return undefined;
-  }
-  // node:http `(req, res)`.
-  if (hasFunctions(second, "writeHead", "end")) {
-    if (second.headersSent) return unhandled;
-    second.writeHead(mapped.status, { ...mapped.headers, "Content-Type": JSON_TYPE });
-    second.end(JSON.stringify(mapped.body));
-    return undefined;
-  }
-  // Hono `(c)`: the handler returns the Response.
-  if (hasFunctions(first, "json", "header") && isObject(first.req)) {
-    return first.json(mapped.body, mapped.status, mapped.headers);
-  }
-  // Koa `(ctx, next)`.
-  if (hasFunctions(first, "set") && isObject(first.response) && isObject(first.request)) {
-    if (first.headerSent) return unhandled;
-    first.status = mapped.status;
-    for (const [name, value] of Object.entries(mapped.headers)) first.set(name, value);
-    first.body = mapped.body;
-    return undefined;
-  }
-  return unhandled;
-}
-
-/**
- * Wrap a route handler of Express, Fastify, Koa, Hono or node:http: an LlmError that may be
- * retried becomes 503 + Retry-After JSON in that framework's idiom (unless the response was
+ * Wrap a route handler of any framework in responders.ts (Express, Fastify, Koa, Hono, h3,
+ * node:http): an LlmError that may be retried becomes 503 + Retry-After JSON in that framework's idiom (unless the response was
  * already sent); anything else goes on as before (`next(err)` for Express, a rethrow elsewhere).
  */
 export function handleLlmErrors<H extends (...args: any[]) => unknown>(handler: H): H {

@@ -11,6 +11,7 @@ import { NestFactory } from "@nestjs/core";
 import express5 from "express5";
 import Fastify from "fastify";
 import Fastify4 from "fastify4";
+import { createApp, createRouter, defineEventHandler, toNodeListener } from "h3";
 import { Hono } from "hono";
 import Koa from "koa";
 import { afterAll, describe, expect, it } from "vitest";
@@ -71,6 +72,14 @@ const apps: Record<string, () => Promise<string>> = {
     });
     stops.push(() => new Promise((done) => server.close(done)));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  },
+  async h3() {
+    const app = createApp();
+    const router = createRouter();
+    router.get("/llm", defineEventHandler(handleLlmErrors(async () => Promise.reject(overloaded()))));
+    router.get("/other", defineEventHandler(handleLlmErrors(async () => Promise.reject(new Error("boom")))));
+    app.use(router);
+    return listen(createServer(toNodeListener(app)));
   },
   async http() {
     const listener = handleLlmErrors(async (req: { url?: string }, res: { writeHead(s: number): { end(): void } }) => {

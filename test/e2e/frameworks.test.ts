@@ -15,6 +15,7 @@ const servers = [
   { name: "koa", command: [...tsx, "src/server.ts"] },
   { name: "hono", command: [...tsx, "src/server.ts"] },
   { name: "nest", command: [...tsx, "src/main.ts"] },
+  { name: "h3", command: [...tsx, "src/server.ts"] },
   { name: "http", command: [process.execPath, "server.js"] },
 ];
 

@@ -1,13 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
-import { Project } from "ts-morph";
-import { loadPythonParser, PythonSourceFile } from "../../src/languages/python/parse.js";
-import { migratePythonProject } from "../../transforms/python/index.js";
+import { dirname, join, posix, relative } from "node:path";
 import type { MigrationOutcome } from "../../transforms/types.js";
 import { startServer } from "../e2e/support.js";
-import { DEFAULT_SETTINGS, listFiles, REPO, ROOT } from "../transforms/helpers.js";
+import { DEFAULT_SETTINGS, listFiles, migrateTree, REPO, ROOT } from "../transforms/helpers.js";
 
 // The fixture layout and its file helpers are the TypeScript fixtures' own.
 export { DEFAULT_SETTINGS, expectedTree, listFiles, readTree, REPO, ROOT, writeOutputs } from "../transforms/helpers.js";
@@ -22,13 +19,14 @@ export interface PythonRun {
   sources: Map<string, string>;
 }
 
-/** Migrates a tree of Python modules (relative path → text) as the engine would, without touching the disk. */
+/**
+ * Migrates a tree of Python modules (relative path → text) through the engine's own loading and
+ * language choice (see migrateTree); the runtime folder is given under ROOT.
+ */
 export async function migratePythonTree(tree: Map<string, string>, only?: readonly string[], settings = DEFAULT_SETTINGS): Promise<PythonRun> {
-  await loadPythonParser();
-  const pythonFiles = [...tree].filter(([path]) => path.endsWith(".py")).map(([path, text]) => new PythonSourceFile(`${ROOT}/${path}`, text));
-  const project = new Project({ useInMemoryFileSystem: true });
-  const outcome = migratePythonProject({ project, pythonFiles, rootDir: ROOT, settings, only });
-  return { outcome, sources: new Map(pythonFiles.map((f) => [f.getFilePath().slice(ROOT.length + 1), f.getFullText()])) };
+  const { outcome, sources, runtimeDir } = await migrateTree(tree, only, settings);
+  const python = new Map([...sources].filter(([path]) => path.endsWith(".py")));
+  return { outcome: { ...outcome, runtimeDir: runtimeDir === undefined ? undefined : posix.join(ROOT, runtimeDir) }, sources: python };
 }
 
 /** Byte-compiles every module of the tree, plus the vendored llm_api.py, with Debian's Python; returns its complaints. */

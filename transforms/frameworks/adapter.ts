@@ -48,7 +48,13 @@ export interface ServerSetup extends TextEdit {
 
 /** What the transforms need to know about one web framework. One adapter per framework. */
 export interface FrameworkAdapter {
+  language: "typescript";
   name: string;
+  /**
+   * Modules whose import says a project uses the framework. The engine reads them too: a file
+   * that names one is worth parsing.
+   */
+  modules: readonly string[];
   /** Whether the project uses this framework. */
   detect(files: readonly SourceFile[]): boolean;
   /** Every route and middleware registration in the file. */
@@ -62,6 +68,11 @@ export interface FrameworkAdapter {
    * 503 + Retry-After; undefined when the framework already turns rejections into responses.
    */
   errorWrapper?: "handleLlmErrors";
+  /**
+   * The runtime's responder (runtime/responders.ts, by name) that answers a retryable error in
+   * this framework's idiom from inside the wrapped handler; a test keeps the two lists in step.
+   */
+  errorResponder?: string;
   /**
    * Where `GET /metrics/llm` goes: the app or router to register it on and the statement to put it
    * before, so that no catch-all registered earlier answers first. `served` are the registrations

@@ -14,6 +14,9 @@ import { functionOf, HTTP_METHODS, METRICS_PATH, parameterName, statementOf, rou
 
 export const express: FrameworkAdapter = {
   name: "express",
+  language: "typescript",
+  modules: ["express"],
+  errorResponder: "express",
   errorWrapper: "handleLlmErrors",
 
   detect(files) {

@@ -24,6 +24,9 @@ const REGISTERS = new Set([...HTTP_METHODS, "route", "register"]);
 
 export const fastify: FrameworkAdapter = {
   name: "fastify",
+  language: "typescript",
+  modules: MODULES,
+  errorResponder: "fastify",
   errorWrapper: "handleLlmErrors",
 
   detect(files) {

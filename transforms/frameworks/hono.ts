@@ -20,6 +20,9 @@ const REGISTERS = new Set([...HTTP_METHODS, "route", "use", "on", "mount"]);
 
 export const hono: FrameworkAdapter = {
   name: "hono",
+  language: "typescript",
+  modules: MODULES,
+  errorResponder: "hono",
   errorWrapper: "handleLlmErrors",
 
   detect(files) {

@@ -7,6 +7,9 @@ const MODULES = ["http", "node:http", "https", "node:https"];
 /** Plain `http.createServer(listener)`: the listener is the one handler of every request. */
 export const http: FrameworkAdapter = {
   name: "http",
+  language: "typescript",
+  modules: MODULES,
+  errorResponder: "node-http",
   errorWrapper: "handleLlmErrors",
 
   detect(files) {

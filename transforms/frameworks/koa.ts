@@ -22,6 +22,9 @@ const ROUTER = /^(Router|KoaRouter|require\(["'](@koa\/router|koa-router)["']\))
 
 export const koa: FrameworkAdapter = {
   name: "koa",
+  language: "typescript",
+  modules: MODULES,
+  errorResponder: "koa",
   errorWrapper: "handleLlmErrors",
 
   detect(files) {

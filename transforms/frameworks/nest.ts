@@ -24,6 +24,8 @@ const COMMON_NAMES = ["Controller", "Get", "Req", "Res"];
  */
 export const nest: FrameworkAdapter = {
   name: "nest",
+  language: "typescript",
+  modules: MODULES,
 
   detect(files) {
     return files.some((file) => importsModule(file, MODULES));

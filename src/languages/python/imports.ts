@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { posix } from "node:path";
 import { children, indentationAt, lineStartOf, type PythonNode, type PythonSourceFile } from "./parse.js";
 
@@ -52,7 +53,8 @@ export function siblingModuleSpec(file: PythonSourceFile, module: string, siblin
     const parts = spec.split(".");
     if (parts.length > 1 && siblingNames.has(parts.at(-1)!)) return [...parts.slice(0, -1), module].join(".");
   }
-  return siblingNames.has("__init__") ? `.${module}` : module;
+  // The engine does not load an `__init__.py` that names nothing worth parsing, so the disk is asked too.
+  return siblingNames.has("__init__") || existsSync(posix.join(dir, "__init__.py")) ? `.${module}` : module;
 }
 
 export interface ImportEdit {
