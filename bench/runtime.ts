@@ -1,10 +1,11 @@
 // Benchmark of the bundled runtime (not a test): `npm run bench:runtime`.
-//  1. Gate overhead per call, uncontended and queued, next to raw p-limit; heap per queued call.
+//  1. Cost per call, uncontended (10^6 calls each of client.run(noop), gateLlmCall(noop), p-limit(noop)
+//     and noop itself, interleaved in rounds of 10^5) and queued, next to p-limit; heap per queued call.
 //  2. 20 users, pool 10, upstream latency 200 ms, 10 s against the stub through the real SDK:
 //     throughput against Little's-law limit min(users, pool) / latency, latency, success rate.
 // The last line is the summary CI and humans grep for.
 import pLimit from "p-limit";
-import { resetAsyncLlmClientForTests } from "../runtime/client.js";
+import { gateLlmCall, resetAsyncLlmClientForTests } from "../runtime/client.js";
 import type { OpenAiStubStats } from "../src/stub/openai-stub.js";
 import { collectGarbage, freshClient as freshClientWith, startStubProcess } from "./support.js";
 
@@ -35,17 +36,19 @@ function freshClient(poolSize: number) {
 }
 
 async function gateOverhead() {
-  const rounds = 5;
+  const rounds = 10;
   const calls = 100_000;
   const limit = pLimit(10);
   const client = freshClient(10);
   const direct: number[] = [];
   const pLimitUncontended: number[] = [];
   const gateUncontended: number[] = [];
+  const gateLlmCallUncontended: number[] = [];
   for (let round = 0; round < rounds; round++) {
     direct.push(await microsPerCall(noop, calls));
     pLimitUncontended.push(await microsPerCall(() => limit(noop), calls));
     gateUncontended.push(await microsPerCall(() => client.run(noop), calls));
+    gateLlmCallUncontended.push(await microsPerCall(() => gateLlmCall({ key: "user-1" }, noop), calls));
   }
   const queuedCalls = 50_000;
   const pLimitQueued: number[] = [];
@@ -59,6 +62,7 @@ async function gateOverhead() {
     direct: median(direct),
     pLimitUncontended: median(pLimitUncontended),
     gateUncontended: median(gateUncontended),
+    gateLlmCallUncontended: median(gateLlmCallUncontended),
     pLimitQueued: median(pLimitQueued),
     gateQueued: median(gateQueued),
   };
@@ -137,10 +141,12 @@ const load = await underLoad();
 resetAsyncLlmClientForTests();
 
 const overheadUs = overhead.gateUncontended - overhead.direct;
+const gateLlmCallOverheadUs = overhead.gateLlmCallUncontended - overhead.direct;
 const rows: Array<[string, string]> = [
   ["await task() directly", `${overhead.direct.toFixed(3)} µs/call`],
   ["p-limit(10), uncontended", `${overhead.pLimitUncontended.toFixed(3)} µs/call`],
   ["runtime run(), uncontended", `${overhead.gateUncontended.toFixed(3)} µs/call`],
+  ["gateLlmCall(), uncontended", `${overhead.gateLlmCallUncontended.toFixed(3)} µs/call`],
   ["p-limit(10), 50k queued", `${overhead.pLimitQueued.toFixed(3)} µs/call`],
   ["runtime run(), 50k queued", `${overhead.gateQueued.toFixed(3)} µs/call`],
   ["heap per queued call", `${heapKb.toFixed(2)} KiB`],
@@ -152,6 +158,7 @@ const rows: Array<[string, string]> = [
 const width = Math.max(...rows.map(([name]) => name.length));
 for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
 console.log(
-  `runtime: ratio_to_limit=${load.ratio.toFixed(2)} overhead_us=${overheadUs.toFixed(1)} ` +
+  `runtime: ratio_to_limit=${load.ratio.toFixed(2)} overhead_us=${overheadUs.toFixed(2)} ` +
+    `gate_llm_call_overhead_us=${gateLlmCallOverheadUs.toFixed(2)} p_limit_us=${(overhead.pLimitUncontended - overhead.direct).toFixed(2)} ` +
     `heap_per_queued_kb=${heapKb.toFixed(1)} success=${load.success.toFixed(3)}`,
 );

@@ -44,14 +44,16 @@ export class LabelledHistogram {
     for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
-  /** The series of `key`, made from `labels()` the first time the key is seen. */
-  seriesFor(key: string, labels: () => Record<string, string>): HistogramSeries {
-    let found = this.series.get(key);
-    if (!found) {
-      found = new HistogramSeries(this.bounds, labels());
-      this.series.set(key, found);
-    }
-    return found;
+  /** The series of `key`, if it was made. (Looked up first, so the hot path allocates nothing.) */
+  find(key: string): HistogramSeries | undefined {
+    return this.series.get(key);
+  }
+
+  /** A new series for `key` with these labels. */
+  add(key: string, labels: Record<string, string>): HistogramSeries {
+    const series = new HistogramSeries(this.bounds, labels);
+    this.series.set(key, series);
+    return series;
   }
 
   /** What prom-client's registry renders: cumulative buckets, +Inf, sum and count per series. */

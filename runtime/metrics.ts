@@ -131,7 +131,7 @@ export class LlmMetrics {
       help: "Time calls that found the pool busy waited for a slot",
       buckets: DURATION_BUCKETS,
       registers,
-    }).seriesFor("", () => ({}));
+    }).add("", {});
     this.tokens = new LabelledHistogram({
       name: "gen_ai_client_token_usage",
       help: "Tokens per upstream call, from the answers' usage, by gen_ai_token_type (input, output)",
@@ -247,13 +247,15 @@ export class LlmMetrics {
   /** One upstream attempt: its duration (seconds) and, when it failed, OpenTelemetry's `error.type`. */
   recordAttempt(call: CallLabels, seconds: number, errorType: string): void {
     const key = errorType === "" ? call.key : `${call.key}\u0000${errorType}`;
-    this.duration.seriesFor(key, () => ({ ...otelLabels(call), error_type: errorType })).observe(seconds);
+    (this.duration.find(key) ?? this.duration.add(key, { ...otelLabels(call), error_type: errorType })).observe(seconds);
   }
 
   /** Tokens an answer says it used. */
   recordTokens(call: CallLabels, input: number, output: number): void {
-    this.tokens.seriesFor(`${call.key}\u0000input`, () => ({ ...otelLabels(call), gen_ai_token_type: "input" })).observe(input);
-    this.tokens.seriesFor(`${call.key}\u0000output`, () => ({ ...otelLabels(call), gen_ai_token_type: "output" })).observe(output);
+    const inputKey = `${call.key}\u0000input`;
+    const outputKey = `${call.key}\u0000output`;
+    (this.tokens.find(inputKey) ?? this.tokens.add(inputKey, { ...otelLabels(call), gen_ai_token_type: "input" })).observe(input);
+    (this.tokens.find(outputKey) ?? this.tokens.add(outputKey, { ...otelLabels(call), gen_ai_token_type: "output" })).observe(output);
   }
 
   recordCall(latencyMs: number, errorType: ErrorType | undefined): void {
