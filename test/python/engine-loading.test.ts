@@ -9,7 +9,7 @@ import { migratePythonTree, PYTHON_FIXTURES, readTree, REPO } from "./helpers.js
 
 const cases = [
   ...readdirSync(join(PYTHON_FIXTURES, "gate-call-sites")).map((name) => join(PYTHON_FIXTURES, "gate-call-sites", name)),
-  ...["fastapi", "fastapi-guide", "aiohttp"].map((name) => join(REPO, "fixtures", "servers", name)),
+  ...["fastapi", "fastapi-guide", "fastapi-package-root", "aiohttp"].map((name) => join(REPO, "fixtures", "servers", name)),
 ].filter((dir) => existsSync(join(dir, "input")));
 
 const sites = (outcome: { callSites: { file: string; line: number; state: string; callee: string }[] }) =>

@@ -9,7 +9,7 @@ const update = process.env.UPDATE_FIXTURES === "1";
 /** fixtures/python/<transform>/<case>/ run that transform alone; fixtures/servers/fastapi* and aiohttp run them all. */
 const suites = [
   ...pythonTransforms.map((t) => ({ dir: join(PYTHON_FIXTURES, t.name), only: [t.name] as readonly string[] | undefined, cases: undefined })),
-  { dir: join(REPO, "fixtures", "servers"), only: undefined, cases: ["fastapi", "fastapi-guide", "aiohttp"] },
+  { dir: join(REPO, "fixtures", "servers"), only: undefined, cases: ["fastapi", "fastapi-guide", "fastapi-package-root", "aiohttp"] },
 ];
 
 for (const { dir, only, cases } of suites) {

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { importEdit, siblingModuleSpec } from "../../src/languages/python/imports.js";
+import { importEdit, vendoredModuleSpec } from "../../src/languages/python/imports.js";
 import { TextEdits } from "../../src/languages/python/parse.js";
 import { candidateFiles, RUNTIME_MODULE, type PythonMigrationContext } from "./context.js";
 
@@ -18,7 +18,7 @@ export function addRuntimeImports(context: PythonMigrationContext): void {
     if (needs.asyncio) wanted.push({ module: "asyncio", names: [], standardLibrary: true });
     if (needs.routeHelpers && framework) wanted.push(...framework.routeImports.map((i) => ({ ...i, names: [...i.names] })));
     if (needs.runtime.size > 0) {
-      const module = siblingModuleSpec(file, RUNTIME_MODULE, paths);
+      const module = vendoredModuleSpec(file, RUNTIME_MODULE, context.runtimeDir, context.input.rootDir, paths);
       wanted.push({ module, names: [...needs.runtime].sort(), standardLibrary: false });
     }
     for (const { module, names, standardLibrary } of wanted) {

@@ -34,6 +34,8 @@ export interface PythonAnalysis {
 
 export interface PythonMigrationContext {
   input: MigrationInput;
+  /** Where the runtime module is vendored (absolute): the app's folder. */
+  runtimeDir: string;
   analyse(): PythonAnalysis;
   callSites: CallSiteReport[];
   findings: Finding[];
@@ -68,15 +70,19 @@ export function analyse(input: MigrationInput): PythonAnalysis {
   const migrated = findMigratedCalls(files);
   const sdkClients = findLlmClients(files, input.settings).clients;
   const made = unique([...findClientCalls(files, sdkClients, new Map()), ...findModuleCalls(files), ...findLlmHttpCalls(files)]);
-  let wrappers = findWrappers(made);
+  const gatedBefore = migrated.map((m) => m.conditional);
+  let wrappers = findWrappers(made, gatedBefore);
   let detection: PythonClientDetection;
   let wrapperCalls: PythonLlmCall[];
   // Each round can only add wrappers (one more layer of callers); ten layers is more than any app has.
   for (let round = 0; ; round++) {
     detection = findLlmClients(files, input.settings, wrappers.classes);
     const wrapperClients = detection.clients.filter((c) => c.kind === "wrapper");
-    wrapperCalls = [...findClientCalls(files, wrapperClients, wrappers.classes, input.settings.method), ...findWrapperFunctionCalls(files, wrappers.functions)];
-    const next = findWrappers([...made, ...wrapperCalls]);
+    wrapperCalls = [
+      ...findClientCalls(files, wrapperClients, wrappers.classes, input.settings.method, wrappers.gatedInside),
+      ...findWrapperFunctionCalls(files, wrappers.functions),
+    ];
+    const next = findWrappers([...made, ...wrapperCalls], gatedBefore);
     if (sameWrappers(next, wrappers) || round === 10) break;
     wrappers = next;
   }

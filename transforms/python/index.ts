@@ -37,6 +37,7 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
   const runtimeHome = app?.file ?? client?.file ?? (first.calls[0] ?? first.migrated[0]!).file;
   const context: PythonMigrationContext = {
     input,
+    runtimeDir: posix.dirname(runtimeHome.getFilePath()),
     analyse: () => analyse(input),
     callSites: [],
     findings,

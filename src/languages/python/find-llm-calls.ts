@@ -37,7 +37,13 @@ export interface PythonWrapperFunction {
 }
 
 /** Every call on the given clients, in every file that can reach them. */
-export function findClientCalls(files: readonly PythonSourceFile[], clients: readonly PythonLlmClient[], wrappers: WrapperClasses, method?: string): PythonLlmCall[] {
+export function findClientCalls(
+  files: readonly PythonSourceFile[],
+  clients: readonly PythonLlmClient[],
+  wrappers: WrapperClasses,
+  method?: string,
+  gatedInside: WrapperClasses = new Map(),
+): PythonLlmCall[] {
   const calls: PythonLlmCall[] = [];
   const seen = new Set<string>();
   for (const client of clients) {
@@ -50,7 +56,9 @@ export function findClientCalls(files: readonly PythonSourceFile[], clients: rea
         const match = splitClientCall(fn.text, client, reachesByName, aliasesIn(call, client, files));
         if (match === undefined) continue;
         const sdkCall = client.row && sdkCallAt(client.row, match);
-        const gated = client.row ? sdkCall !== undefined : isWrapperMethod(match, wrappers.get(client.constructedWith), method);
+        // An async method whose LLM calls are gated inside it: gating its call too would take two slots (and deadlock a full pool).
+        const gatedWithin = gatedInside.get(client.constructedWith)?.has(match) ?? false;
+        const gated = client.row ? sdkCall !== undefined : !gatedWithin && isWrapperMethod(match, wrappers.get(client.constructedWith), method);
         const at = `${file.getFilePath()}:${call.startIndex}`;
         if (!gated || seen.has(at)) continue;
         seen.add(at);

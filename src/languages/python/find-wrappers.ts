@@ -6,6 +6,8 @@ export interface PythonWrappers {
   /** Project classes, by name (any name: the guide's `learning_plannner` too), with their methods that make LLM calls. */
   classes: WrapperClasses;
   functions: PythonWrapperFunction[];
+  /** Async methods, by class, whose own LLM calls are gated where they are: a call of one must not take a second slot. */
+  gatedInside: WrapperClasses;
 }
 
 /**
@@ -15,9 +17,18 @@ export interface PythonWrappers {
  * as written. Async functions are not wrappers: the calls inside them are gated where they are.
  * Routes are not wrappers either: the framework calls them.
  */
-export function findWrappers(calls: readonly PythonLlmCall[]): PythonWrappers {
+export function findWrappers(calls: readonly PythonLlmCall[], alreadyGated: readonly PythonNode[] = []): PythonWrappers {
   const classes = new Map<string, Set<string>>();
   const functions: PythonWrapperFunction[] = [];
+  const gatedInside = new Map<string, Set<string>>();
+  // Calls found, and calls an earlier run gated (so that a second run decides alike).
+  for (const node of [...calls.map((c) => c.call), ...alreadyGated]) {
+    const fn = enclosingFunction(node);
+    const cls = fn && classOf(fn);
+    if (!fn || !cls || !isAsyncFunction(fn)) continue;
+    const className = cls.childForFieldName("name")!.text;
+    gatedInside.set(className, (gatedInside.get(className) ?? new Set()).add(fn.childForFieldName("name")!.text));
+  }
   // Keyed by position: tree-sitter hands out a new node object on every access.
   const makesLlmCalls = new Map<string, PythonNode>();
   const key = (fn: PythonNode) => `${fn.tree.rootNode.id}:${fn.startIndex}`;
@@ -51,7 +62,7 @@ export function findWrappers(calls: readonly PythonLlmCall[]): PythonWrappers {
       functions.push({ file: fileOf(calls, fn), fn, name });
     }
   }
-  return { classes, functions };
+  return { classes, functions, gatedInside };
 }
 
 /** Whether `fn` (or its class) was already found: the loop in the analysis stops when nothing new is. */

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { posix } from "node:path";
-import { children, indentationAt, lineStartOf, type PythonNode, type PythonSourceFile } from "./parse.js";
+import { children, descendants, indentationAt, lineStartOf, type PythonNode, type PythonSourceFile } from "./parse.js";
 
 const IMPORT_TYPES = new Set(["import_statement", "import_from_statement", "future_import_statement"]);
 /** Standard-library modules that commonly open a FastAPI app's imports: enough to tell its first group apart. */
@@ -55,6 +55,29 @@ export function siblingModuleSpec(file: PythonSourceFile, module: string, siblin
   }
   // The engine does not load an `__init__.py` that names nothing worth parsing, so the disk is asked too.
   return siblingNames.has("__init__") || existsSync(posix.join(dir, "__init__.py")) ? `.${module}` : module;
+}
+
+/**
+ * How `file` imports a module vendored in `moduleDir` (absolute paths, below `rootDir`). A project
+ * that runs from its root spells its own modules from there (`from app.services.llm import ...`
+ * inside app/): then `app.llm_api`, wherever the file is. Otherwise, next to the file, its own
+ * style (siblingModuleSpec); from a sub-package, a relative import (`..llm_api`).
+ */
+export function vendoredModuleSpec(file: PythonSourceFile, module: string, moduleDir: string, rootDir: string, paths: readonly string[]): string {
+  const root = rootDir.replace(/\/$/, "");
+  const dottedDir = posix.relative(root, moduleDir).split("/").filter(Boolean);
+  const top = dottedDir[0];
+  const spelledFromRoot =
+    top !== undefined &&
+    descendants(file.root, "import_from_statement", "import_statement").some((statement) =>
+      statement.text.replace(/^(from|import)\s+/, "").startsWith(`${top}.`),
+    );
+  if (spelledFromRoot) return [...dottedDir, module].join(".");
+  const dir = posix.dirname(file.getFilePath());
+  if (dir === moduleDir) return siblingModuleSpec(file, module, paths);
+  const up = posix.relative(moduleDir, dir).split("/");
+  if (!up.includes("..")) return `${".".repeat(up.length + 1)}${module}`;
+  return module;
 }
 
 export interface ImportEdit {
