@@ -8,8 +8,8 @@ export const addMetricsRoute: Transform = {
     "Adds GET /metrics/llm in the framework's own idiom, on the app (a router only when no app is in sight), before the first route so no catch-all answers first.",
   run(context) {
     const analysis = context.analyse();
-    const { framework, routes, calls, entryFile, client } = analysis;
-    if (!client) return;
+    const { framework, routes, calls, entryFile } = analysis;
+    if (!calls.some((call) => !call.perRequestCredential)) return;
     if (!framework) {
       context.findings.push({ code: "NO_FRAMEWORK_ROUTE", kind: "warning", message: reasons.NO_FRAMEWORK_ROUTE.message });
       return;

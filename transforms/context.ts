@@ -1,13 +1,9 @@
 import type { SourceFile } from "ts-morph";
-import {
-  findClientBindings,
-  findSharedClient,
-  type ClientBindings,
-  type ClientDetection,
-  type SharedClient,
-} from "../src/languages/typescript/find-shared-client.js";
+import { findClientBindings } from "../src/languages/typescript/client-bindings.js";
+import { findSharedClient, type ClientDetection, type SharedClient } from "../src/languages/typescript/find-shared-client.js";
 import { findEntryFile } from "../src/languages/typescript/find-entry-file.js";
-import { findLlmCalls, type LlmCall } from "../src/languages/typescript/find-llm-calls.js";
+import { findSdkCallsByType } from "../src/languages/typescript/calls-by-type.js";
+import { findLlmCalls, type ClientReach, type LlmCall } from "../src/languages/typescript/find-llm-calls.js";
 import { detectFramework, type FrameworkAdapter, type RouteRegistration } from "./frameworks/index.js";
 import type { CallSiteReport, Finding, MigrationInput } from "./types.js";
 
@@ -30,8 +26,9 @@ export const RUNTIME_FOLDER = "llm-runtime";
 export interface Analysis {
   files: SourceFile[];
   detection: ClientDetection;
+  /** The wrapper, or else the first SDK client: what the report names. */
   client?: SharedClient;
-  bindings?: ClientBindings;
+  /** Every LLM call found, gated or not. */
   calls: LlmCall[];
   entryFile?: SourceFile;
   framework?: FrameworkAdapter;
@@ -67,15 +64,16 @@ export function candidateFiles(input: MigrationInput): SourceFile[] {
 export function analyse(input: MigrationInput): Analysis {
   const files = candidateFiles(input);
   const detection = findSharedClient(files, input.settings);
-  const { client } = detection;
-  const bindings = client ? findClientBindings(files, client) : undefined;
+  const reaches: ClientReach[] = [
+    ...detection.clients.map((client) => ({ client, bindings: findClientBindings(files, client) })),
+    ...detection.perRequest.flatMap(({ client }) => (client ? [{ client, bindings: findClientBindings(files, client), perRequestCredential: true }] : [])),
+  ];
   const framework = detectFramework(files);
   return {
     files,
     detection,
-    client,
-    bindings,
-    calls: client && bindings ? findLlmCalls(files, client, bindings) : [],
+    client: detection.client,
+    calls: findLlmCalls(files, reaches, findSdkCallsByType(files)),
     entryFile: findEntryFile(files, input.rootDir, input.settings.entry),
     framework,
     routes: framework ? files.flatMap((f) => framework.findRoutes(f)) : [],

@@ -39,14 +39,14 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
     }
   }
   for (const other of first.detection.others) findings.push(finding("MULTIPLE_CLIENTS", other.sourceFile, other.declaration.getStartLineNumber()));
-  const { client, entryFile, framework } = first;
-  if (!client) {
+  const { client, entryFile, framework, calls } = first;
+  if (!calls.length) {
     findings.push(finding("NO_SHARED_CLIENT"));
     return { callSites: [], findings, alreadyMigrated: files.some(importsRuntime), framework: framework?.name };
   }
   if (!entryFile) findings.push(finding("NO_ENTRY_FILE"));
 
-  const runtimeHome = entryFile ?? client.sourceFile;
+  const runtimeHome = entryFile ?? client?.sourceFile ?? calls[0]!.call.getSourceFile();
   const runtimeDir = posix.join(runtimeHome.getDirectoryPath(), RUNTIME_FOLDER);
   const context: MigrationContext = {
     input,
@@ -61,7 +61,7 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
       this.runtimeImports.set(file.getFilePath(), set);
     },
   };
-  const summary = {
+  const summary = client && {
     file: relativePath(input, client.sourceFile),
     line: client.declaration.getStartLineNumber(),
     name: client.name,
@@ -76,11 +76,16 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
   }
   addRuntimeImports(context);
 
+  // An honest outcome: with no call site rewritten, nothing is written (no runtime, route, comments).
+  const gating = !input.only || input.only.includes(gateCallSites.name);
+  if (gating && !context.callSites.some((site) => site.state === "rewritten")) {
+    for (const file of files) if (file.getFullText() !== before.get(file)) file.replaceWithText(before.get(file)!);
+  }
   const changed = files.some((f) => f.getFullText() !== before.get(f));
   const alreadyMigrated = !changed && files.some(importsRuntime);
   return {
     entryFile: entry,
-    client: summary,
+    ...(summary ? { client: summary } : {}),
     framework: framework?.name,
     callSites: context.callSites,
     findings,

@@ -8,6 +8,11 @@ export interface ReasonMeta {
   message: string;
   /** What a human does about it. */
   fix: string;
+  /**
+   * A call site left on purpose, which needs no human: it does not count as an LLM call left
+   * (exit code 7), and no comment is written at it.
+   */
+  byDesign?: true;
 }
 
 export const reasons = {
@@ -53,8 +58,19 @@ export const reasons = {
   },
   STREAMING: {
     scope: "call-site",
-    message: "v3 SDK (axios) streaming request: the runtime cannot see when its stream ends, so a pool slot would be released too early",
-    fix: "gate it by hand with getAsyncLlmClient().run() around the whole stream, or move to the v4+ SDK",
+    message: "streaming request whose stream the runtime cannot follow to its end (an axios response, a result object of streams), so a pool slot would be released too early",
+    fix: "gate it by hand with getAsyncLlmClient().run() around the whole stream (for the openai v3 SDK: move to v4+)",
+  },
+  PER_REQUEST_CREDENTIAL: {
+    scope: "call-site",
+    message: "call on a client built from the request's own credential (a key from the request, a Workers env binding): it spends the caller's quota, not the server's, so it is left as is",
+    fix: "nothing to do",
+    byDesign: true,
+  },
+  BLOCKING_CHILD_PROCESS_CALL: {
+    scope: "call-site",
+    message: "a blocking child process runs the model (execSync, execFileSync or spawnSync of curl or ollama) right in the code, with no client to gate",
+    fix: "move it into an async function that calls the model's HTTP API (or use the SDK), then run llm-migrate again",
   },
   EXTRA_ARGUMENTS: {
     scope: "call-site",
@@ -78,8 +94,8 @@ export const reasons = {
   },
   NO_SHARED_CLIENT: {
     scope: "finding",
-    message: "no shared LLM client found",
-    fix: "name it with --client (and --method for a wrapper)",
+    message: "no LLM client or call found",
+    fix: "name the client with --client (and --method for a wrapper)",
   },
   MULTIPLE_CLIENTS: {
     scope: "finding",
@@ -100,6 +116,7 @@ export const reasons = {
     scope: "call-site",
     message: "blocking LLM call in a sync def route, which FastAPI already runs in its thread pool",
     fix: "nothing to do; to gate it, make the route async def and run llm-migrate again",
+    byDesign: true,
   },
   PY_THREAD_LOCK: {
     scope: "call-site",
@@ -154,6 +171,12 @@ export const reasons = {
 } as const satisfies Record<string, ReasonMeta>;
 
 export type ReasonCode = keyof typeof reasons;
+
+/** Whether a call site left with this reason waits for a human (then `apply` and `scan --check` exit 7). */
+export function needsHuman(reason: string | undefined): boolean {
+  const meta: ReasonMeta | undefined = reason === undefined ? undefined : (reasons as Record<string, ReasonMeta>)[reason];
+  return meta?.byDesign !== true;
+}
 
 /** The table the README shows. */
 export const reasonTable: readonly ({ code: ReasonCode } & ReasonMeta)[] = Object.entries(reasons).map(

@@ -7,8 +7,8 @@ export const startAsyncClient: Transform = {
   description:
     "Creates the one process-wide async client in the entry file, right after the imports, with the pool size and canary share as defaults (and, for Nest, registers the LLM error filter on the app).",
   run(context) {
-    const { entryFile, client, framework } = context.analyse();
-    if (!entryFile || !client) return;
+    const { entryFile, calls, framework } = context.analyse();
+    if (!entryFile || !calls.some((call) => !call.perRequestCredential)) return;
     const plan = new EditPlan();
     if (!startsAsyncClient(entryFile)) {
       const { poolSize, canaryPercent } = context.input.settings;

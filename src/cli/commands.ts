@@ -3,6 +3,7 @@ import { applyPlan } from "../engine/apply.js";
 import { toolPackage } from "../engine/package-root.js";
 import type { MigrationPlan, PlanOptions } from "../engine/plan.js";
 import { rollbackMigration } from "../engine/rollback.js";
+import { needsHuman } from "../../transforms/reasons.js";
 import type { Paint } from "../report/colour.js";
 import { unifiedDiff } from "../report/diff.js";
 import { jsonReport, type ReportMode } from "../report/json.js";
@@ -48,11 +49,18 @@ async function planMigration(dir: string, settings: MigrationSettings, options: 
   return (await import("../engine/plan.js")).planMigration(dir, settings, options);
 }
 
-export async function scanCommand(dir: string, options: DetectionOptions, out: Output): Promise<ExitCode> {
+export async function scanCommand(dir: string, options: DetectionOptions & { check?: boolean }, out: Output): Promise<ExitCode> {
   const plan = await planMigration(dir, settingsFrom(options), { format: false, progress: out.progress });
   out.progress?.done();
   out.write(options.json ? json(plan, "scan") : textSummary(plan, "scan", dir, out.paint));
-  return EXIT.ok;
+  if (!options.check) return EXIT.ok;
+  // For CI: fails while any LLM call is not gated, whether apply can gate it (1) or not (7).
+  return callsLeftForAHuman(plan) ? EXIT.llmCallsLeft : plan.status === "pending" ? EXIT.changesPending : EXIT.ok;
+}
+
+/** Whether any LLM call found is left for a human (not gated, and not left by design). */
+function callsLeftForAHuman(plan: MigrationPlan): boolean {
+  return plan.outcome.callSites.some((site) => site.state === "left" && needsHuman(site.reason));
 }
 
 export async function applyCommand(dir: string, options: ApplyCommandOptions, out: Output): Promise<ExitCode> {
@@ -69,7 +77,8 @@ export async function applyCommand(dir: string, options: ApplyCommandOptions, ou
     if (mode !== "check" && shown.length > 0) out.write(unifiedDiff(shown, out.paint) + "\n");
     out.write(textSummary(plan, mode, dir, out.paint));
   }
-  return mode === "check" && plan.status === "pending" ? EXIT.changesPending : EXIT.ok;
+  if (mode === "check" && plan.status === "pending") return EXIT.changesPending;
+  return callsLeftForAHuman(plan) ? EXIT.llmCallsLeft : EXIT.ok;
 }
 
 export async function rollbackCommand(dir: string, out: Output): Promise<ExitCode> {

@@ -80,12 +80,12 @@ export async function main(argv: readonly string[], io: Io = process): Promise<E
       .option("--json", "print a machine-readable report");
   const dirArgument = (command: Command): Command => command.argument("<dir>", "the server's folder", folder);
 
-  detection(dirArgument(program.command("scan")).description("show what apply would do, writing nothing")).action(
-    async (dir: string, options: DetectionOptions) => {
+  detection(dirArgument(program.command("scan")).description("show what apply would do, writing nothing"))
+    .option("--check", "exit 1 while apply has calls to gate, 7 while an LLM call is left for a human (for CI)")
+    .action(async (dir: string, options: DetectionOptions & { check?: boolean }) => {
       dirArg = dir;
       exitCode = await (await commands()).scanCommand(dir, options, reporting(options));
-    },
-  );
+    });
 
   detection(dirArgument(program.command("apply")).description("migrate the server (backs up every file it changes)"))
     .option("--dry-run", "print the unified diff and write nothing")

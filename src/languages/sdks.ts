@@ -219,6 +219,9 @@ export const SDKS: readonly SdkRow[] = [
       "ChatGroq",
       "ChatMistralAI",
       "ChatBedrockConverse",
+      // LLMs (text in, text out) of the same packages.
+      "OpenAI",
+      "AzureOpenAI",
       "Ollama",
     ],
     calls: [
@@ -228,6 +231,11 @@ export const SDKS: readonly SdkRow[] = [
       { path: "embedQuery", options: { fields: "none" } },
       { path: "embedDocuments", options: { fields: "none" } },
     ],
+    // Runnables made from a model: chains (`prompt.pipe(model)`, `RunnableSequence.from([...])`) and configured models.
+    derived: ["runnable", "withStructuredOutput", "bindTools", "bind", "withConfig", "withRetry", "withFallbacks"].map((path) => ({
+      path,
+      calls: [...calls(["invoke", "batch"]), ...calls(["stream"], { when: "always", result: "iterable" })],
+    })),
     options: { argument: 1, fields: { signal: "$.signal", timeout: "$.timeout" } },
   },
   {

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { needsHuman } from "../../transforms/reasons.js";
 import type { CallSiteReport, Finding } from "../../transforms/types.js";
 import type { Manifest, MigrationPlan } from "../engine/index.js";
 import { toolPackage } from "../engine/package-root.js";
@@ -50,6 +51,11 @@ export function textSummary(plan: MigrationPlan, mode: ReportMode, dir: string, 
     const reason = site.reason ? ` ${site.reason}${site.message ? `: ${site.message}` : ""}` : "";
     lines.push(`  ${painted}  ${site.file}:${site.line}  ${site.callee}${key}${reason}`);
   });
+  const forAHuman = outcome.callSites.filter((site) => site.state === "left" && needsHuman(site.reason)).length;
+  if (forAHuman > 0) {
+    const written = rewritten === 0 ? "; with no call gated, nothing was written" : "";
+    lines.push(paint("yellow", `  ${forAHuman} LLM call${forAHuman === 1 ? " is" : "s are"} left for a human (exit code 7)${written}`));
+  }
 
   if (plan.findings.length > 0) {
     lines.push("", paint("bold", "Findings:"));

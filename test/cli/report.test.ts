@@ -29,6 +29,7 @@ describe("the report", () => {
         "  rewritten     src/server.ts:10  llmClient.generateResponse (canary key: userId)",
         "  left for you  src/summarise.ts:5  llmClient.generateResponse MARKED_BY_USER: the user asked to leave this call",
         "  rewritten     src/summarise.ts:10  llmClient.generateResponse (canary key: userId)",
+        "  1 LLM call is left for a human (exit code 7)",
         "",
         "Findings:",
         "  warning  src/blob.js  skipped-binary-file: contains a NUL byte, not read",

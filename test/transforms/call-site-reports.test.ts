@@ -78,22 +78,20 @@ const cases = [
     ],
   },
   {
-    name: "reports a per-request client and changes nothing",
+    name: "leaves a call on a client built from the request's own key, by design, and changes nothing",
     fixture: "gate-call-sites/per-request-client-unchanged",
-    callSites: [],
-    findings: [
-      { code: "PER_REQUEST_CLIENT", kind: "info", file: "server.ts", line: 9 },
-      { code: "NO_SHARED_CLIENT", kind: "warning" },
+    callSites: [
+      { file: "server.ts", line: 10, column: 28, callee: "openai.chat.completions.create", state: "left", reason: "PER_REQUEST_CREDENTIAL" },
     ],
+    findings: [{ code: "PER_REQUEST_CLIENT", kind: "info", file: "server.ts", line: 9 }],
   },
   {
-    name: "reports a client built in a function-expression handler and changes nothing",
-    fixture: "gate-call-sites/per-request-function-expression-unchanged",
-    callSites: [],
-    findings: [
-      { code: "PER_REQUEST_CLIENT", kind: "info", file: "server.js", line: 7 },
-      { code: "NO_SHARED_CLIENT", kind: "warning" },
+    name: "gates a client built per request from the server's own key",
+    fixture: "gate-call-sites/per-request-server-key-gated",
+    callSites: [
+      { file: "server.js", line: 8, column: 28, callee: "openai.chat.completions.create", state: "rewritten", key: "request.ip" },
     ],
+    findings: [],
   },
   {
     name: "does not take an SDK's own error and stream classes for clients",
@@ -195,12 +193,14 @@ const cases = [
     findings: [],
   },
   {
-    name: "reports a service built per request with the caller's key and changes nothing",
+    name: "leaves the calls of a service built per request with the caller's key, by design, and changes nothing",
     fixture: "gate-call-sites/per-request-service-unchanged",
-    callSites: [],
+    callSites: [
+      { file: "src/server.ts", line: 13, column: 28, callee: "this.openai.responses.create", state: "left", reason: "PER_REQUEST_CREDENTIAL" },
+    ],
     findings: [
+      { code: "PER_REQUEST_CLIENT", kind: "info", file: "src/server.ts", line: 9 },
       { code: "PER_REQUEST_CLIENT", kind: "info", file: "src/server.ts", line: 22 },
-      { code: "NO_SHARED_CLIENT", kind: "warning" },
     ],
   },
   {
@@ -298,13 +298,12 @@ const cases = [
     findings: [],
   },
   {
-    name: "reports a shell string built from the request even with no client to migrate",
+    name: "names a blocking ollama process run right in a handler, and the shell string built from the request",
     fixture: "gate-call-sites/shell-string-in-handler-unchanged",
-    callSites: [],
-    findings: [
-      { code: "COMMAND_INJECTION", kind: "warning", file: "server.js", line: 8 },
-      { code: "NO_SHARED_CLIENT", kind: "warning" },
+    callSites: [
+      { file: "server.js", line: 8, column: 17, callee: "execSync", state: "left", reason: "BLOCKING_CHILD_PROCESS_CALL" },
     ],
+    findings: [{ code: "COMMAND_INJECTION", kind: "warning", file: "server.js", line: 8 }],
   },
 ] as const;
 

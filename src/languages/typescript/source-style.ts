@@ -93,6 +93,8 @@ function detectModuleSystem(sourceFile: SourceFile): "esm" | "cjs" {
   if (/\.(mjs|mts)$/.test(path)) return "esm";
   if (/\.(cjs|cts)$/.test(path)) return "cjs";
   if (sourceFile.getImportDeclarations().length > 0 || sourceFile.getExportDeclarations().length > 0) return "esm";
+  // `export async function routes(fastify) {…}` with no import: ESM all the same.
+  if (sourceFile.getExportAssignments().length > 0 || sourceFile.getStatements().some((s) => Node.isExportable(s) && s.hasExportKeyword())) return "esm";
   if (isTypeScriptFile(sourceFile)) return "esm";
   const usesRequire = sourceFile
     .getDescendantsOfKind(SyntaxKind.CallExpression)

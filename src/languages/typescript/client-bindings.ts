@@ -1,0 +1,129 @@
+import { Node, SyntaxKind, type ClassDeclaration, type SourceFile, type StringLiteral } from "ts-morph";
+import { skipWrappers } from "./client-holders.js";
+import type { SharedClient } from "./client.js";
+import { addFlowBindings } from "./client-flow.js";
+import { exportNamesOf, importedBindings, reExportersOf, type ImportedBinding } from "./modules.js";
+
+/** Every way each file can reach the shared client. */
+export interface ClientBindings {
+  /** Declarations whose name is the client itself (variables, imports, parameters it is passed to). */
+  direct: Set<Node>;
+  /** Declarations whose name is a getter that returns the client. */
+  getters: Set<Node>;
+  /** Declarations of a module object (namespace import, `require`) and the member holding the client. */
+  memberOf: Map<Node, Set<string>>;
+  getterMemberOf: Map<Node, Set<string>>;
+  /** Clients held in class properties: `this.<name>` inside that class. */
+  thisMembers: { ownerClass: ClassDeclaration; name: string }[];
+  /** Names it is decorated under on a server object (`fastify.decorate("openai", client)`). */
+  decorated: Set<string>;
+}
+
+/** Objects a decorated client is read from: `fastify.openai`, `server.openai`, `req.server.openai`. */
+const DECORATED_OWNER = /^(?:this|(?:\w+\.)*(?:fastify|server|app|instance))$/;
+
+export function findClientBindings(files: readonly SourceFile[], client: SharedClient): ClientBindings {
+  const bindings: ClientBindings = {
+    direct: new Set([client.declaration]),
+    getters: new Set(client.getters),
+    memberOf: new Map(),
+    getterMemberOf: new Map(),
+    thisMembers: [...(client.classProperties ?? [])],
+    decorated: new Set(client.decoratedAs ? [client.decoratedAs] : []),
+  };
+  const project = client.sourceFile.getProject();
+  const exported = client.exportNames ?? exportNamesOf(client.sourceFile, client.name, client.declaration);
+  const getterExports = client.getters.flatMap((g) => exportNamesOf(client.sourceFile, nameOf(g), g));
+  const add = (found: ImportedBinding[], direct: Set<Node>, members: Map<Node, Set<string>>) => {
+    for (const binding of found) {
+      if (binding.member === undefined) direct.add(binding.declaration);
+      else members.set(binding.declaration, (members.get(binding.declaration) ?? new Set()).add(binding.member));
+    }
+  };
+  const exporters = exported.length ? reExportersOf(project, files, client.sourceFile, exported) : new Map();
+  const getterExporters = getterExports.length ? reExportersOf(project, files, client.sourceFile, getterExports) : new Map();
+  for (const file of files) {
+    for (const [exporter, names] of exporters) {
+      if (file !== exporter) add(importedBindings(project, file, exporter, names), bindings.direct, bindings.memberOf);
+    }
+    for (const [exporter, names] of getterExporters) {
+      if (file !== exporter) add(importedBindings(project, file, exporter, names), bindings.getters, bindings.getterMemberOf);
+    }
+  }
+  addDecoratedBindings(files, bindings);
+  addFlowBindings(files, bindings);
+  return bindings;
+}
+
+/** `fastify.decorate("openai", client)`, then `const { openai } = fastify` or `req.server.openai`. */
+function addDecoratedBindings(files: readonly SourceFile[], bindings: ClientBindings): void {
+  const decorations = files.flatMap((file) =>
+    file.getDescendantsOfKind(SyntaxKind.CallExpression).filter((call) => {
+      const callee = call.getExpression();
+      return Node.isPropertyAccessExpression(callee) && callee.getName() === "decorate" && Node.isStringLiteral(call.getArguments()[0]);
+    }),
+  );
+  // Again after each new name: `decorate("openAIClient", fastify.openai)` needs "openai" first.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const call of decorations) {
+      const [name, value] = call.getArguments();
+      const decorated = (name as StringLiteral).getLiteralText();
+      if (value && !bindings.decorated.has(decorated) && isClientExpression(value, bindings)) {
+        bindings.decorated.add(decorated);
+        grew = true;
+      }
+    }
+  }
+  if (!bindings.decorated.size) return;
+  for (const file of files) {
+    for (const element of file.getDescendantsOfKind(SyntaxKind.BindingElement)) {
+      const declaration = element.getFirstAncestorByKind(SyntaxKind.VariableDeclaration);
+      const from = declaration?.getInitializer();
+      const property = element.getPropertyNameNode()?.getText() ?? element.getName();
+      if (from && bindings.decorated.has(property) && DECORATED_OWNER.test(from.getText().replace(/\s/g, ""))) {
+        bindings.direct.add(element);
+      }
+    }
+  }
+}
+
+function nameOf(node: Node): string {
+  return Node.isFunctionDeclaration(node) || Node.isVariableDeclaration(node) ? (node.getName() ?? "") : "";
+}
+
+/** Whether an expression evaluates to the shared client: `llm`, `clients.llm`, `getClient()`. */
+export function isClientExpression(expression: Node, bindings: ClientBindings): boolean {
+  let node = skipWrappers(expression);
+  if (Node.isAwaitExpression(node)) node = skipWrappers(node.getExpression());
+  if (Node.isIdentifier(node)) return declaredBy(node, bindings.direct);
+  if (Node.isPropertyAccessExpression(node)) {
+    const object = skipWrappers(node.getExpression());
+    if (Node.isThisExpression(object)) {
+      const ownerClass = object.getFirstAncestorByKind(SyntaxKind.ClassDeclaration);
+      if (bindings.thisMembers.some((m) => m.ownerClass === ownerClass && m.name === node.getName())) return true;
+    }
+    if (bindings.decorated.has(node.getName()) && DECORATED_OWNER.test(object.getText().replace(/\s/g, ""))) return true;
+    return Node.isIdentifier(object) && memberDeclaredBy(object, node.getName(), bindings.memberOf);
+  }
+  if (Node.isCallExpression(node) && node.getArguments().length === 0) {
+    const callee = skipWrappers(node.getExpression());
+    if (Node.isIdentifier(callee)) return declaredBy(callee, bindings.getters);
+    if (Node.isPropertyAccessExpression(callee)) {
+      const object = callee.getExpression();
+      return Node.isIdentifier(object) && memberDeclaredBy(object, callee.getName(), bindings.getterMemberOf);
+    }
+  }
+  return false;
+}
+
+export function declaredBy(identifier: Node, declarations: Set<Node>): boolean {
+  const symbol = identifier.getSymbol();
+  if (!symbol) return false;
+  return symbol.getDeclarations().some((d) => declarations.has(d));
+}
+
+export function memberDeclaredBy(identifier: Node, member: string, declarations: Map<Node, Set<string>>): boolean {
+  const symbol = identifier.getSymbol();
+  return symbol?.getDeclarations().some((d) => declarations.get(d)?.has(member)) ?? false;
+}
