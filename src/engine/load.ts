@@ -1,5 +1,5 @@
 import { lstat, readFile } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { getCompilerOptionsFromTsConfig, Project, ts, type CompilerOptions, type SourceFile } from "ts-morph";
 import type { Finding, MigrationSettings } from "../../transforms/types.js";
 import { PythonSourceFile } from "../languages/python/parse.js";
@@ -72,6 +72,7 @@ export async function loadTarget(rootDir: string, settings: MigrationSettings, p
     files.set(source.path, { path: source.path, absPath, bytes, text, style, mode: source.mode, sourceFile });
     progress.parsed?.(files.size);
   }
+  await mirrorPackageJsons(project, files.values());
   markSyntaxErrors(project, files);
   const pythonFiles: PythonSourceFile[] = [];
   for (const file of files.values()) {
@@ -80,6 +81,27 @@ export async function loadTarget(rootDir: string, settings: MigrationSettings, p
     file.syntaxError = file.sourceFile.syntaxError();
   }
   return { project, pythonFiles, files, findings, settings: entry === undefined ? settings : { ...settings, entry } };
+}
+
+/**
+ * The transforms read `type` from the nearest package.json through the project's file system
+ * (source-style.ts), so the in-memory project gets a copy of each package.json above a parsed file.
+ */
+async function mirrorPackageJsons(project: Project, files: Iterable<LoadedFile>): Promise<void> {
+  const fileSystem = project.getFileSystem();
+  const visited = new Set<string>();
+  for (const file of files) {
+    for (let dir = dirname(file.absPath); !visited.has(dir); dir = dirname(dir)) {
+      visited.add(dir);
+      const path = join(dir, "package.json");
+      const text = await readFile(path, "utf8").catch(() => undefined);
+      if (text !== undefined) {
+        fileSystem.writeFileSync(path, text);
+        break;
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
 }
 
 /** The user named the entry file: it must be a readable source file inside the folder. */
