@@ -40,7 +40,8 @@ export const express: FrameworkAdapter = {
     const servedReceiver = served[0]?.receiverNode;
     const app =
       (servedReceiver && isApp(servedReceiver) ? declarationOf(servedReceiver) : undefined) ??
-      ordered.flatMap((f) => f.getVariableDeclarations()).find((d) => isAppFactory(d.getInitializer()));
+      // Module level first, then an app built inside a factory (`function createApp() { const app = express(); … }`).
+      ordered.flatMap((f) => [...f.getVariableDeclarations(), ...f.getDescendantsOfKind(SyntaxKind.VariableDeclaration)]).find((d) => isAppFactory(d.getInitializer()));
     if (app) {
       const before = firstRegistration(app.getSourceFile(), app.getName()) ?? listenStatement(app.getSourceFile(), app.getName());
       return before ? { receiver: app.getName(), before } : undefined;

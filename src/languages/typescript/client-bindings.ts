@@ -96,6 +96,8 @@ function nameOf(node: Node): string {
 export function isClientExpression(expression: Node, bindings: ClientBindings): boolean {
   let node = skipWrappers(expression);
   if (Node.isAwaitExpression(node)) node = skipWrappers(node.getExpression());
+  // A client built right where it is passed on: `createApp({ openai: new OpenAI() })`.
+  if (bindings.direct.has(node)) return true;
   if (Node.isIdentifier(node)) return declaredBy(node, bindings.direct);
   if (Node.isPropertyAccessExpression(node)) {
     const object = skipWrappers(node.getExpression());
