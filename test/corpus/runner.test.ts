@@ -134,5 +134,6 @@ describe("a corpus run on a tiny checkout", () => {
     expect(result.sites.map((s) => [s.site.line, s.outcome.kind, s.ok])).toEqual([[9, "gated", true]]);
     expect(result.clean).toBe(true);
     expect(summaryLine([result])).toBe("corpus: repos=1 clean=1 sites=1 gated=1 left=0 missed=0 broke=0");
-  });
+    // scan, apply and rollback of a whole project in process: seconds alone, a minute on a busy shared machine.
+  }, 180_000);
 });
