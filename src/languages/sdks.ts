@@ -106,7 +106,8 @@ export const SDKS: readonly SdkRow[] = [
     clientClasses: ["OpenAIClient"],
     calls: [
       ...calls(["getChatCompletions", "getCompletions", "getEmbeddings", "getImages"]),
-      ...calls(["streamChatCompletions", "streamCompletions"], { when: "always", result: "iterable" }),
+      // `listChatCompletions` is the earliest betas' name for the stream.
+      ...calls(["streamChatCompletions", "streamCompletions", "listChatCompletions", "listCompletions"], { when: "always", result: "iterable" }),
     ],
     options: { argument: 2, fields: { abortSignal: "$.signal", requestOptions: "{ timeout: $.timeout }" } },
   },
