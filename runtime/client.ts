@@ -1,7 +1,6 @@
 /**
  * The process-wide, semaphore-gated async LLM client.
  */
-import { OpenAI } from "openai";
 import { DeadlineClock, GatedCall, isStream, sleep, type LlmRequestOptions } from "./call.js";
 import { LlmDrainingError, LlmRateLimitedError, LlmTimeoutError, LlmUpstreamError } from "./errors.js";
 import { tokenUsage } from "./extract.js";
@@ -86,7 +85,7 @@ class GatedLlmClient implements AsyncLlmClient {
   private readonly adaptive: boolean;
   private draining = false;
   private readonly clock = new DeadlineClock();
-  private sdk: SdkLike | undefined;
+  private sdk: Promise<SdkLike> | undefined;
   /** Rate-limit headers of answers to generateResponseAsync, by the answer they came with. */
   private readonly readings = new WeakMap<object, RateLimitReading>();
   /** Moving average of tokens per call (from responses' usage), to turn remaining tokens into calls. */
@@ -247,14 +246,15 @@ class GatedLlmClient implements AsyncLlmClient {
   }
 
   generateResponseAsync(messages: readonly ChatMessageLike[] | string, opts: GenerateOptions = {}): Promise<unknown> {
+    // Started before queueing, so that loading the SDK overlaps the wait for a slot.
     const sdk = this.ownSdk();
     const model = opts.model ?? this.settings.model ?? process.env["LLM_MODEL"] ?? "gpt-4o-mini";
     const runOptions = { key: opts.key, signal: opts.signal };
     const labels = this.labelsFor(model);
     if ((opts.api ?? this.settings.api) === "chat") {
-      return this.run((options) => this.withHeaders(sdk.chat.completions.create({ model, messages: toChatMessages(messages) }, options)), runOptions, labels);
+      return this.run(async (options) => this.withHeaders((await sdk).chat.completions.create({ model, messages: toChatMessages(messages) }, options)), runOptions, labels);
     }
-    return this.run((options) => this.withHeaders(sdk.responses.create({ model, input: messages }, options)), runOptions, labels);
+    return this.run(async (options) => this.withHeaders((await sdk).responses.create({ model, input: messages }, options)), runOptions, labels);
   }
 
   private readonly labelsByModel = new Map<string, CallLabels>();
@@ -296,16 +296,22 @@ class GatedLlmClient implements AsyncLlmClient {
     return finishedInTime;
   }
 
-  private ownSdk(): SdkLike {
-    if (this.sdk) return this.sdk;
-    const given = this.settings.openai as SdkLike | undefined;
-    if (given) {
-      this.sdk = typeof given.withOptions === "function" ? given.withOptions({ maxRetries: 0 }) : given;
-    } else {
-      // baseURL, organization and project come from the environment as the SDK reads them.
-      this.sdk = new OpenAI({ apiKey: process.env["OPENAI_API_KEY"] || PLACEHOLDER_API_KEY, maxRetries: 0 }) as unknown as SdkLike;
-    }
+  private ownSdk(): Promise<SdkLike> {
+    this.sdk ??= this.makeSdk();
+    // A failed load is seen by the call that awaits it, not as an unhandled rejection here.
+    this.sdk.catch(() => undefined);
     return this.sdk;
+  }
+
+  private async makeSdk(): Promise<SdkLike> {
+    const given = this.settings.openai as SdkLike | undefined;
+    if (given) return typeof given.withOptions === "function" ? given.withOptions({ maxRetries: 0 }) : given;
+    // Loaded on first use, and by a name TypeScript does not resolve: a project that only gates its
+    // own SDK calls (Anthropic, openai v3) needs no openai v4+ to install or compile the runtime.
+    const sdkModule = "openai";
+    const { OpenAI } = (await import(sdkModule)) as { OpenAI: new (options: object) => unknown };
+    // baseURL, organization and project come from the environment as the SDK reads them.
+    return new OpenAI({ apiKey: process.env["OPENAI_API_KEY"] || PLACEHOLDER_API_KEY, maxRetries: 0 }) as SdkLike;
   }
 }
 

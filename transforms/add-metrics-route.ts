@@ -41,7 +41,8 @@ export const addMetricsRoute: Transform = {
     context.findings.push({
       code: "METRICS_ROUTE_ADDED",
       kind: "info",
-      message: `GET /metrics/llm added on ${place.receiver}`,
+      // The path the server really answers on: under Nest's global prefix, /api/metrics/llm.
+      message: `GET ${framework.routePrefix?.(analysis.files) ?? ""}/metrics/llm added on ${place.receiver}`,
       file: relativePath(context.input, file),
       line: file.getLineAndColumnAtPos(at).line,
     });

@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import { Node, type SourceFile, type Statement } from "ts-morph";
-import { detectStyle } from "../src/languages/typescript/source-style.js";
+import { detectStyle, endOfStatementLine } from "../src/languages/typescript/source-style.js";
 import { EditPlan, RUNTIME_FOLDER, RUNTIME_NAMES, type MigrationContext, type RuntimeName } from "./context.js";
 import { lastImport } from "./start-async-client.js";
 
@@ -11,6 +11,7 @@ import { lastImport } from "./start-async-client.js";
 export function addRuntimeImports(context: MigrationContext): void {
   const plan = new EditPlan();
   const files = context.input.project.getSourceFiles();
+  const extensionless = projectExtensionless(files);
   for (const [path, names] of context.runtimeImports) {
     const file = files.find((f) => f.getFilePath() === path);
     if (!file) continue;
@@ -23,9 +24,9 @@ export function addRuntimeImports(context: MigrationContext): void {
       if (missing.length) existing.addNamedImports(missing);
       continue;
     }
-    const statement = importStatement(file, context.runtimeDir, wanted);
+    const statement = importStatement(file, context.runtimeDir, wanted, extensionless);
     const last = lastModuleImport(file);
-    if (last) plan.insert(file, last.getEnd(), `\n${statement}`);
+    if (last) plan.insert(file, endOfStatementLine(file, last.getEnd()), `\n${statement}`);
     else plan.insert(file, file.getStatements()[0]?.getStart() ?? 0, `${statement}\n\n`);
   }
   plan.apply();
@@ -46,11 +47,28 @@ function lastModuleImport(file: SourceFile): Statement | undefined {
     .find((statement) => !Node.isExpressionStatement(statement));
 }
 
-function importStatement(file: SourceFile, runtimeDir: string, names: readonly RuntimeName[]): string {
+/**
+ * One specifier style for the runtime in the whole project, as most of its files write their own
+ * relative imports: a file with none of its own follows the others, instead of getting `/index.js`
+ * where its neighbours import `./llm-runtime`.
+ */
+function projectExtensionless(files: readonly SourceFile[]): boolean {
+  let without = 0;
+  let withExtension = 0;
+  for (const file of files) {
+    if (/\/(node_modules|llm-runtime)\//.test(file.getFilePath())) continue;
+    const { extensionless } = detectStyle(file);
+    if (extensionless === true) without++;
+    else if (extensionless === false) withExtension++;
+  }
+  return without > withExtension;
+}
+
+function importStatement(file: SourceFile, runtimeDir: string, names: readonly RuntimeName[], extensionless: boolean): string {
   const style = detectStyle(file);
   let specifier = posix.relative(file.getDirectoryPath(), runtimeDir);
   if (!specifier.startsWith(".")) specifier = `./${specifier}`;
-  if (!style.extensionless) specifier += "/index.js";
+  if (!extensionless) specifier += "/index.js";
   const q = style.quote;
   const end = style.semicolons ? ";" : "";
   const list = names.join(", ");

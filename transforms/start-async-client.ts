@@ -1,5 +1,5 @@
 import { Node, SyntaxKind, type SourceFile, type Statement } from "ts-morph";
-import { detectStyle, requiredModule } from "../src/languages/typescript/source-style.js";
+import { detectStyle, endOfStatementLine, requiredModule } from "../src/languages/typescript/source-style.js";
 import { EditPlan, type Transform } from "./context.js";
 
 export const startAsyncClient: Transform = {
@@ -18,8 +18,8 @@ export const startAsyncClient: Transform = {
         "// LLM_POOL_SIZE and LLM_CANARY_PERCENT override them (see llm-runtime/README.md).",
         `getAsyncLlmClient({ poolSize: ${poolSize}, canaryPercent: ${canaryPercent} })${end}`,
       ].join("\n");
-      const last = lastImport(entryFile);
-      if (last) plan.insert(entryFile, last.getEnd(), `\n\n${statement}`);
+      const last = loadsSettingsLast(entryFile) ?? lastImport(entryFile);
+      if (last) plan.insert(entryFile, endOfStatementLine(entryFile, last.getEnd()), `\n\n${statement}`);
       else plan.insert(entryFile, firstStatementStart(entryFile), `${statement}\n\n`);
       context.needsRuntime(entryFile, "getAsyncLlmClient");
     }
@@ -48,6 +48,22 @@ export function lastImport(file: SourceFile): Statement | undefined {
     else if (!isDirective(statement)) break;
   }
   return last;
+}
+
+/**
+ * A top-level `dotenv.config()` (or `config()` imported from dotenv) after the imports: the client
+ * reads LLM_POOL_SIZE when it starts, so it must start after `.env` is loaded.
+ */
+function loadsSettingsLast(file: SourceFile): Statement | undefined {
+  const usesDotenv = [...file.getImportDeclarations().map((d) => d.getModuleSpecifierValue()), ...requiredModules(file)].some((m) => m === "dotenv");
+  if (!usesDotenv) return undefined;
+  const imports = lastImport(file);
+  const after = imports ? file.getStatements().slice(imports.getChildIndex() + 1) : file.getStatements();
+  return after.filter((s) => Node.isExpressionStatement(s) && /^(\w+\.)?config\s*\(|\bdotenv\b[\s\S]*\.config\s*\(/.test(s.getText())).at(-1);
+}
+
+function requiredModules(file: SourceFile): string[] {
+  return file.getDescendantsOfKind(SyntaxKind.CallExpression).flatMap((call) => requiredModule(call) ?? []);
 }
 
 function isImportLike(statement: Statement): boolean {

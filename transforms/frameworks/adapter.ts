@@ -83,6 +83,8 @@ export interface FrameworkAdapter {
     entryFile: SourceFile | undefined,
     served: readonly RouteRegistration[],
   ): MetricsPlace | undefined;
+  /** A prefix the framework puts before every route (Nest's `app.setGlobalPrefix("api")`), for the report. */
+  routePrefix?(files: readonly SourceFile[]): string | undefined;
   /** Whether a `GET /metrics/llm` route already exists. */
   hasMetricsRoute(files: readonly SourceFile[]): boolean;
   /** Source of the metrics route at `place`, in the framework's idiom; uses `llmMetricsResponse`. */

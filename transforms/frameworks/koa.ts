@@ -90,7 +90,13 @@ function middleware(call: CallExpression): RouteRegistration | undefined {
   return { call, receiver: receiver.getText(), receiverNode: receiver, method: "use", statement, handlers };
 }
 
-/** Middleware made by a factory (`bodyParser()`) only prepares the request; routes and functions answer it. */
+/**
+ * Middleware that may answer a request: a function, routes, or a factory's middleware
+ * (`spaFallback(html)`, `serve("public")` may be catch-alls). Only the well-known factories that
+ * prepare the request and pass it on (`bodyParser()`, `cors()`) are left before the metrics route.
+ */
+const PREPARES = /^(bodyParser|bodyparser|koaBody|body|json|cors|helmet|logger|compress|conditional|etag|responseTime|requestId|session)$/;
+
 function answersRequests(call: CallExpression): boolean {
-  return call.getArguments().some((a) => !Node.isCallExpression(a) || /\.(routes|middleware)\(\)$/.test(a.getText()));
+  return call.getArguments().some((a) => !Node.isCallExpression(a) || !PREPARES.test(a.getExpression().getText().replace(/^.*\./, "")));
 }

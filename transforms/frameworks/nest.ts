@@ -1,5 +1,5 @@
 import { Node, SyntaxKind, type ClassDeclaration, type Expression, type SourceFile } from "ts-morph";
-import { detectStyle, indentationAt } from "../../src/languages/typescript/source-style.js";
+import { detectStyle, endOfStatementLine, indentationAt } from "../../src/languages/typescript/source-style.js";
 import type { FrameworkAdapter, RouteRegistration, TextEdit } from "./adapter.js";
 import { importsModule, METRICS_PATH, semicolon, servesMetricsPath, statementOf } from "./shared.js";
 
@@ -69,11 +69,24 @@ export const nest: FrameworkAdapter = {
       const last = list.getElements().at(-1);
       edits.push(last ? { file, pos: last.getEnd(), text: `, ${CONTROLLER}` } : { file, pos: list.getStart() + 1, text: CONTROLLER });
     } else if (controllers === undefined) {
-      edits.push({ file, pos: decorator.getStart() + 1, text: ` controllers: [${CONTROLLER}],` });
+      edits.push(firstKey(decorator, `controllers: [${CONTROLLER}]`));
     } else {
       return undefined;
     }
     return { receiver: module.getName() ?? "", before: statement, edits };
+  },
+
+  routePrefix(files) {
+    for (const file of files) {
+      for (const call of file.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+        const callee = call.getExpression();
+        const [prefix] = call.getArguments();
+        if (Node.isPropertyAccessExpression(callee) && callee.getName() === "setGlobalPrefix" && Node.isStringLiteral(prefix)) {
+          return `/${prefix.getLiteralValue().replace(/^\/+|\/+$/g, "")}`;
+        }
+      }
+    }
+    return undefined;
   },
 
   hasMetricsRoute: servesMetricsPath,
@@ -103,7 +116,7 @@ export const nest: FrameworkAdapter = {
     const indent = indentationAt(entryFile, statement.getStart());
     return {
       file: entryFile,
-      pos: statement.getEnd(),
+      pos: endOfStatementLine(entryFile, statement.getEnd()),
       text: `\n${indent}// llm-migrate: the runtime's retryable errors (full queue, deadline) become 503 + Retry-After.\n${indent}${app.getName()}.useGlobalFilters(new LlmErrorFilter())${end}`,
       names: ["LlmErrorFilter"],
     };
@@ -135,4 +148,13 @@ function commonImports(file: SourceFile): TextEdit | undefined {
   if (last) return { file, pos: last.getEnd(), text: `, ${missing.join(", ")}` };
   const { quote: q, semicolons } = detectStyle(file);
   return { file, pos: 0, text: `import { ${missing.join(", ")} } from ${q}@nestjs/common${q}${semicolon(semicolons)}\n` };
+}
+
+/** A key put first in `@Module({ … })`, laid out like the keys already there (one a line, or inline). */
+function firstKey(object: Node & { getProperties(): Node[] }, entry: string): TextEdit {
+  const file = object.getSourceFile();
+  const first = object.getProperties()[0];
+  if (!first) return { file, pos: object.getStart() + 1, text: ` ${entry} ` };
+  const multiline = object.getStartLineNumber() !== first.getStartLineNumber();
+  return { file, pos: first.getStart(), text: multiline ? `${entry},\n${indentationAt(file, first.getStart())}` : `${entry}, ` };
 }

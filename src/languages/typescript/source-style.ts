@@ -144,3 +144,13 @@ export function indentationAt(sourceFile: SourceFile, pos: number): string {
 export function lineStartOf(sourceFile: SourceFile, pos: number): number {
   return sourceFile.getFullText().lastIndexOf("\n", pos - 1) + 1;
 }
+
+/**
+ * Where text inserted after the statement ending at `end` goes: after a comment that trails the
+ * statement on its line (`dotenv.config(); // from .env`), so that the comment stays with it.
+ */
+export function endOfStatementLine(sourceFile: SourceFile, end: number): number {
+  const text = sourceFile.getFullText();
+  const trailing = /^[ \t]*(\/\/[^\n]*|\/\*[^\n]*?\*\/[ \t]*)(?=\r?\n|$)/.exec(text.slice(end));
+  return trailing ? end + trailing[0].length : end;
+}
