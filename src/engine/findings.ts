@@ -10,6 +10,10 @@ export const ENGINE_FINDING_CODES = {
   "tsconfig-unreadable": "tsconfig.json could not be read; default compiler options used",
   "no-package-json": "no package.json found: add openai and prom-client to the server's dependencies",
   "not-formatted": "Prettier failed on the migrated text; left as the migration wrote it",
+  "openai-range-raised": "openai range raised to what the runtime's new path needs (responses.create, openai 4.87+)",
+  "openai-too-old": "openai is older than 4.x: the new path for the wrapper's calls needs openai 4.87+; upgrade it, or keep those calls on the legacy path (FORCE_LEGACY_LLM)",
+  "package-json-outside-folder": "the package.json that governs these files is outside the folder; add prom-client (and openai, if the runtime calls it) there",
+  "dockerfile-copies-some-files": "this Dockerfile copies only some files; the image will lack the vendored runtime: add a COPY for",
   "runtime-repaired": "the vendored runtime of an earlier migration was missing files; they are put back",
 } as const;
 

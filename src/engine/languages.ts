@@ -7,7 +7,7 @@ import type { MigrationOutcome } from "../../transforms/types.js";
 import { toRelative } from "./discover.js";
 import { BadInputError } from "./errors.js";
 import type { EngineFindingCode } from "./findings.js";
-import { editDependencies } from "./package-json.js";
+import { editDependencies, type DependencyEdits } from "./package-json.js";
 
 export { isPythonFile } from "./discover.js";
 
@@ -43,13 +43,16 @@ export interface DependencyFile {
 }
 
 /** undefined for Python: what migrated code calls in llm_api.py needs the standard library alone. */
-export function dependencyFileFor(flavour: MigrationOutcome["runtimeFlavour"], nodeDependencies: Record<string, string>): DependencyFile | undefined {
+export function dependencyFileFor(
+  flavour: MigrationOutcome["runtimeFlavour"],
+  nodeDependencies: (text: string) => DependencyEdits,
+): DependencyFile | undefined {
   if (flavour === "python") return undefined;
   return {
     name: "package.json",
     add(text, path) {
       try {
-        return editDependencies(text, { add: nodeDependencies });
+        return editDependencies(text, nodeDependencies(text));
       } catch (error) {
         throw new BadInputError(path, `not valid JSON: ${(error as Error).message}`);
       }

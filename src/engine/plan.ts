@@ -1,13 +1,15 @@
 import { lstat, readFile, realpath, stat } from "node:fs/promises";
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Finding, MigrationInput, MigrationOutcome, MigrationSettings } from "../../transforms/types.js";
 import { toRelative } from "./discover.js";
 import { SETTINGS_FILES, appendLlmSettings } from "./env-example.js";
+import { dockerfilesMissing } from "./dockerfile.js";
 import { BadInputError } from "./errors.js";
 import { engineFinding } from "./findings.js";
 import { formatLikeTheProject } from "./format.js";
 import { dependencyFileFor, migrationFor, nearestFile, runtimeDocumentation } from "./languages.js";
 import { loadTarget, type LoadedFile, type LoadProgress } from "./load.js";
+import { nodeDependencyPlan, type NodeDependencyPlan } from "./node-dependencies.js";
 import { toolPackage } from "./package-root.js";
 import { decodeText, encodeText } from "./text.js";
 import { runtimeFiles } from "./vendor-runtime.js";
@@ -52,7 +54,6 @@ export interface PlanProgress extends LoadProgress {
 }
 
 /** Dependencies the vendored runtime imports, in the ranges llm-migrate itself is built and tested with. */
-const RUNTIME_DEPENDENCIES = ["openai", "prom-client"] as const;
 
 const CREATED_FILE_MODE = 0o644;
 
@@ -147,14 +148,21 @@ async function runtimeSupportChanges(
     changes.push(change);
   }
   if (missing.length > 0) findings.push(engineFinding("runtime-repaired", toRelative(rootDir, runtimeDir), missing.join(", ")));
-  const dependencies = dependencyFileFor(outcome.runtimeFlavour, dependencyRanges());
+  let sdk: NodeDependencyPlan | undefined;
+  const dependencies = dependencyFileFor(outcome.runtimeFlavour, (text) => (sdk = nodeDependencyPlan(text, outcome, toolPackage().dependencies)).edits);
   const dependencyFile = dependencies && (await nearestFile(rootDir, runtimeDir, dependencies.name));
   if (dependencies && dependencyFile) {
     const change = await editTextFile(rootDir, dependencyFile, (text) => dependencies.add(text, dependencyFile));
     if (change) changes.push(change);
     if (change && dependencies.added) findings.push(engineFinding(dependencies.added, dependencyFile));
+    findings.push(...sdkFindings(sdk, dependencyFile));
   } else if (dependencies) {
-    findings.push(engineFinding(dependencies.missing));
+    // The package.json that governs the runtime may sit above the folder given (a monorepo's root).
+    const above = await governingPackageJsonAbove(rootDir);
+    findings.push(above ? engineFinding("package-json-outside-folder", above) : engineFinding(dependencies.missing));
+  }
+  for (const docker of await dockerfilesMissing(rootDir, toRelative(rootDir, runtimeDir))) {
+    findings.push(engineFinding("dockerfile-copies-some-files", docker.file, toRelative(rootDir, runtimeDir), docker.line));
   }
   const readme = toRelative(rootDir, runtimeDocumentation(outcome, runtimeDir));
   let settingsFile: string = SETTINGS_FILES[0];
@@ -169,9 +177,18 @@ async function runtimeSupportChanges(
   return changes;
 }
 
-function dependencyRanges(): Record<string, string> {
-  const own = toolPackage().dependencies;
-  return Object.fromEntries(RUNTIME_DEPENDENCIES.map((name) => [name, own[name] ?? "*"]));
+function sdkFindings(sdk: NodeDependencyPlan | undefined, file: string): Finding[] {
+  if (sdk?.raised) return [engineFinding("openai-range-raised", file, `${sdk.raised.from} -> ${sdk.raised.to}`)];
+  if (sdk?.tooOld) return [engineFinding("openai-too-old", file, sdk.tooOld)];
+  return [];
+}
+
+/** The nearest package.json above the folder given, shown relative to it (`../../package.json`). */
+async function governingPackageJsonAbove(rootDir: string): Promise<string | undefined> {
+  for (let dir = dirname(rootDir); ; dir = dirname(dir)) {
+    if (await lstat(join(dir, "package.json")).catch(() => undefined)) return relative(rootDir, join(dir, "package.json")).split(sep).join("/");
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /** A regular file the run may overwrite: never a symlink (the write would replace the link). */

@@ -56,7 +56,7 @@ describe("the report", () => {
   it("has a stable JSON shape", () => {
     const report = jsonReport(plan, "dry-run", "9.9.9");
     expect(Object.keys(report)).toEqual(["version", "dir", "status", "entryFile", "client", "framework", "callSites", "findings", "files"]);
-    expect(report).toMatchObject({ version: "9.9.9", dir, status: "dry-run", entryFile: null, client: null, framework: null });
+    expect(report).toMatchObject({ version: "9.9.9", dir, status: "dry-run", entryFile: null, client: { name: "llmClient", kind: "wrapper" }, framework: null });
     expect(report.files).toContainEqual({ path: "package.json", action: "modified" });
   });
 });
