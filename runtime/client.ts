@@ -13,6 +13,7 @@ import { gateFor, SharedGate, type SharedLimitSnapshot } from "./shared-gate.js"
 import { headroomOf, readRateLimitHeaders, type RateLimitReading } from "./rate-limit-headers.js";
 import { classifyUpstreamFailure, retryDelayMs, upstreamHeaders } from "./retry.js";
 import { limitFor, resolveSettings, type AsyncLlmClientOptions, type ClientSettings } from "./settings.js";
+import { requestKey } from "./request-key.js";
 
 export type { LlmRequestOptions } from "./call.js";
 export type { AsyncLlmClientOptions } from "./settings.js";
@@ -363,7 +364,7 @@ export function useNewLlmPath(context?: { key?: unknown }): boolean {
     current !== undefined &&
     !envFlag("DISABLE_POOL") &&
     !envFlag("FORCE_LEGACY_LLM") &&
-    inCanary(context?.key, envNumber("LLM_CANARY_PERCENT") ?? current.settings.canaryPercent);
+    inCanary(requestKey(context?.key), envNumber("LLM_CANARY_PERCENT") ?? current.settings.canaryPercent);
   if (useNew) paths.new++;
   else paths.legacy++;
   return useNew;

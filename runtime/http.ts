@@ -4,6 +4,7 @@
  */
 import { LlmError } from "./errors.js";
 import { sendLlmHttpError, unhandled, type HttpErrorReply } from "./responders.js";
+import { keyOfRequest, runWithRequestKey } from "./request-key.js";
 
 
 export interface LlmHttpErrorResponse {
@@ -47,7 +48,8 @@ export function handleLlmErrors<H extends (...args: any[]) => unknown>(handler: 
       throw err;
     };
     try {
-      const result = handler.apply(this, args);
+      // The request's canary key for every gated call the handler makes, in any module (request-key.ts).
+      const result = runWithRequestKey(keyOfRequest(args), () => handler.apply(this, args));
       if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
         return Promise.resolve(result).then(undefined, fail);
       }
