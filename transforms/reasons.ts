@@ -92,11 +92,6 @@ export const reasons = {
     message: "client built per request (inside a handler or function), not shared: left as is",
     fix: "nothing to do unless it should be shared",
   },
-  CANARY_KEY_CLIENT_ADDRESS: {
-    scope: "finding",
-    message: "the only canary key found is the client address: users behind one proxy or NAT all land on the same side",
-    fix: "pass a user id as the key (gateLlmCall({ key: user.id }, …)), or set req.user / ctx.state.user before the handler",
-  },
   NO_SHARED_CLIENT: {
     scope: "finding",
     message: "no LLM client or call found",
