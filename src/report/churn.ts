@@ -106,3 +106,20 @@ function fixedBlocks(lines: readonly string[]): number {
   close();
   return fixed;
 }
+
+/**
+ * The churn of a run already applied to `rootDir`, before it is rolled back: its manifest lists the
+ * modified files and .llm-migrate/backup holds their originals (for the corpus runner, which runs
+ * the CLI and reads `rewrittenSites` from `apply --json`).
+ */
+export async function churnOfAppliedRun(rootDir: string, rewrittenSites: number): Promise<Churn> {
+  const { readFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const manifest = JSON.parse(await readFile(join(rootDir, ".llm-migrate", "manifest.json"), "utf8")) as { files: { path: string; action: string }[] };
+  const files: { before: string; after: string }[] = [];
+  for (const file of manifest.files.filter((f) => f.action === "modified" && SOURCE.test(f.path))) {
+    const before = textOf(await readFile(join(rootDir, ".llm-migrate", "backup", file.path)));
+    files.push({ before, after: textOf(await readFile(join(rootDir, file.path))) });
+  }
+  return churnOf(files, rewrittenSites);
+}

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { diffLines } from "diff";
 import { describe, expect, it } from "vitest";
 import { planMigration, textOf } from "../../src/engine/index.js";
-import { churnOf, churnOfPlan, medianAndMax } from "../../src/report/churn.js";
+import { applyPlan } from "../../src/engine/index.js";
+import { churnOf, churnOfAppliedRun, churnOfPlan, medianAndMax } from "../../src/report/churn.js";
 import { fixtureChurn } from "../../scripts/churn.js";
 import { copyServer, removeScratch } from "../engine/helpers.js";
 
@@ -53,6 +54,9 @@ describe("formatting with the project's Prettier config", () => {
       // The inserted metrics route was formatted (its long call broken the way Prettier does).
       expect(textOf(change.after)).toContain("  const metrics = await llmMetricsResponse({\n    format: req.query.format,\n");
       expect(churnOfPlan(plan).perSite).toBeLessThanOrEqual(12);
+      // The same figure from the applied run (what the corpus runner reads, before rolling back).
+      await applyPlan(plan);
+      expect(await churnOfAppliedRun(dir, churnOfPlan(plan).rewrittenSites)).toEqual(churnOfPlan(plan));
     } finally {
       removeScratch(dir);
     }
