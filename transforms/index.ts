@@ -81,9 +81,6 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
   if (gating && !context.callSites.some((site) => site.state === "rewritten")) {
     for (const file of files) if (file.getFullText() !== before.get(file)) file.replaceWithText(before.get(file)!);
   }
-  // Seen: 20 users behind one proxy, keyed by req.ip, all on the legacy path at a 30 % canary.
-  const byAddress = context.callSites.find((site) => site.state === "rewritten" && site.key !== undefined && CLIENT_ADDRESS.test(site.key));
-  if (byAddress) findings.push({ ...finding("CANARY_KEY_CLIENT_ADDRESS"), file: byAddress.file, line: byAddress.line });
   const changed = files.some((f) => f.getFullText() !== before.get(f));
   const alreadyMigrated = !changed && files.some(importsRuntime);
   return {
@@ -113,9 +110,6 @@ function importedRuntimeDir(files: readonly SourceFile[]): string | undefined {
   }
   return undefined;
 }
-
-/** Key expressions that are the client's address (`req.ip`, `ctx.ip`, `req.socket.remoteAddress`, X-Forwarded-For). */
-const CLIENT_ADDRESS = /(^|\.)(ip|remoteAddress)$|x-forwarded-for|x-real-ip/i;
 
 function runtimeFlavour(file: SourceFile): "ts" | "esm" | "cjs" {
   return isTypeScriptFile(file) ? "ts" : detectStyle(file).module;
