@@ -53,7 +53,7 @@ export function textSummary(plan: MigrationPlan, mode: ReportMode, dir: string, 
   });
   const forAHuman = outcome.callSites.filter((site) => site.state === "left" && needsHuman(site.reason)).length;
   if (forAHuman > 0) {
-    const written = rewritten === 0 ? "; with no call gated, nothing was written" : "";
+    const written = rewritten === 0 && mode === "apply" ? "; with no call gated, nothing was written" : "";
     lines.push(paint("yellow", `  ${forAHuman} LLM call${forAHuman === 1 ? " is" : "s are"} left for a human (exit code 7)${written}`));
   }
 
