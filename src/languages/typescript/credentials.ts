@@ -10,7 +10,19 @@ import { isFunction } from "./functions.js";
  * it is gated.
  */
 export function credentialIsPerRequest(construction: NewExpression): boolean {
-  return construction.getArguments().some((argument) => readsRequest(argument, 0));
+  return construction.getArguments().some((argument) => credentialParts(argument).some((part) => readsRequest(part, 0)));
+}
+
+/** Options that can carry a credential; a streaming callback writing to the response (`callbacks: [...]`) is not one. */
+const CREDENTIAL_OPTION = /key|token|secret|auth|credential|password|headers|env/i;
+
+function credentialParts(argument: Node): Node[] {
+  if (!Node.isObjectLiteralExpression(argument)) return [argument];
+  return argument.getProperties().filter((property) => {
+    if (Node.isSpreadAssignment(property)) return true;
+    if (!Node.isPropertyAssignment(property) && !Node.isShorthandPropertyAssignment(property)) return false;
+    return CREDENTIAL_OPTION.test(property.getName());
+  });
 }
 
 const MAX_HOPS = 4;
