@@ -4,6 +4,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symli
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
 import { freePort } from "../../src/verify/processes.js";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -104,4 +106,23 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
     json = text;
   }
   return { status: response.status, json };
+}
+
+/**
+ * The set-up every end-to-end suite shares: a stub upstream at 300 ms, a scratch copy of
+ * `fixtures/servers/<name>/input` and its bytes before the run (for the rollback check); both are
+ * torn down after the suite. Read the fields inside tests and hooks, once beforeAll has run.
+ */
+export function useScratchServer(name: string): { stub: OpenAiStub; dir: string; original: Map<string, Buffer> } {
+  const scratch = {} as { stub: OpenAiStub; dir: string; original: Map<string, Buffer> };
+  beforeAll(async () => {
+    scratch.stub = await startOpenAiStub({ latencyMs: 300 });
+    scratch.dir = copyServer(name);
+    scratch.original = snapshotTree(scratch.dir);
+  });
+  afterAll(async () => {
+    await scratch.stub?.close();
+    if (scratch.dir) removeScratch(scratch.dir);
+  });
+  return scratch;
 }

@@ -1,33 +1,19 @@
 // aiohttp.web end to end: a server whose async handler calls a blocking wrapper is migrated with
 // the CLI, run under Debian's Python against the stub upstream, and rolled back.
 import { performance } from "node:perf_hooks";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
+import { expect, it } from "vitest";
 import { describeWithAiohttp } from "../debian-python.js";
-import { copyServer, llmMigrate, postJson, removeScratch, snapshotTree, startServer } from "../e2e/support.js";
+import { llmMigrate, postJson, snapshotTree, useScratchServer, startServer } from "../e2e/support.js";
 import { PYTHON } from "./helpers.js";
 
 const nineUsers = Array.from({ length: 9 }, (_, i) => ({ user_id: `user-${i}`, messages: [{ role: "user", content: `question ${i}` }] }));
 
 describeWithAiohttp("llm-migrate on an aiohttp.web server", () => {
-  let stub: OpenAiStub;
-  let dir: string;
-  let original: Map<string, Buffer>;
-
-  beforeAll(async () => {
-    stub = await startOpenAiStub({ latencyMs: 300 });
-    dir = copyServer("aiohttp");
-    original = snapshotTree(dir);
-  });
-
-  afterAll(async () => {
-    await stub?.close();
-    if (dir) removeScratch(dir);
-  });
+  const scratch = useScratchServer("aiohttp");
 
   const start = (env: Record<string, string> = {}) =>
-    startServer([PYTHON, "server.py"], dir, {
-      OPENAI_BASE_URL: stub.url,
+    startServer([PYTHON, "server.py"], scratch.dir, {
+      OPENAI_BASE_URL: scratch.stub.url,
       OPENAI_API_KEY: "sk-test-not-a-secret",
       PYTHONDONTWRITEBYTECODE: "1",
       LLM_POOL_SIZE: "3",
@@ -44,30 +30,30 @@ describeWithAiohttp("llm-migrate on an aiohttp.web server", () => {
   const replies = nineUsers.map((u, i) => ({ user_id: u.user_id, reply: `echo: question ${i}` }));
 
   it("serves 9 concurrent users one at a time before the migration", async () => {
-    stub.reset();
+    scratch.stub.reset();
     const server = await start();
     try {
       expect((await chatConcurrently(server.url, "before")).map((a) => a.json)).toEqual(replies);
-      expect(stub.stats().peakInFlight).toBe(1);
+      expect(scratch.stub.stats().peakInFlight).toBe(1);
     } finally {
       await server.stop();
     }
   });
 
   it("migrates it with apply", () => {
-    const applied = llmMigrate("apply", dir);
+    const applied = llmMigrate("apply", scratch.dir);
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
     expect(applied.stdout).toMatch(/rewritten\s+server\.py:\d+\s+llm_client\.generate_response \(canary key: request\.remote\)/);
-    expect([...snapshotTree(dir).keys()]).toContain("llm_api.py");
+    expect([...snapshotTree(scratch.dir).keys()]).toContain("llm_api.py");
   });
 
   it("serves them through a pool of 3 after it, same path and model, with /metrics/llm ahead of the catch-all", async () => {
-    stub.reset();
+    scratch.stub.reset();
     const server = await start();
     try {
       expect((await chatConcurrently(server.url, "after, LLM_POOL_SIZE=3")).map((a) => a.json)).toEqual(replies);
-      const upstream = stub.stats();
+      const upstream = scratch.stub.stats();
       expect(upstream.peakInFlight).toBeGreaterThanOrEqual(2);
       expect(upstream.peakInFlight).toBeLessThanOrEqual(3);
       expect(upstream.byEndpoint).toEqual({ "/v1/chat/completions": 9 });
@@ -84,7 +70,7 @@ describeWithAiohttp("llm-migrate on an aiohttp.web server", () => {
   });
 
   it("answers 503 with Retry-After when a call outlives its deadline", async () => {
-    stub.reset();
+    scratch.stub.reset();
     const server = await start({ LLM_TIMEOUT_MS: "100", LLM_MAX_RETRIES: "0" });
     try {
       const response = await fetch(`${server.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(nineUsers[0]) });
@@ -97,7 +83,7 @@ describeWithAiohttp("llm-migrate on an aiohttp.web server", () => {
   });
 
   it("rolls back every file byte for byte", () => {
-    expect(llmMigrate("rollback", dir).status).toBe(0);
-    expect(snapshotTree(dir)).toEqual(original);
+    expect(llmMigrate("rollback", scratch.dir).status).toBe(0);
+    expect(snapshotTree(scratch.dir)).toEqual(scratch.original);
   });
 });

@@ -1,9 +1,8 @@
 // The FastAPI side end to end: migrate a copy of the bundled legacy FastAPI server with the CLI,
 // run it under real uvicorn (Debian's Python) against the stub upstream, and roll it back.
 import { performance } from "node:perf_hooks";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
-import { copyServer, llmMigrate, postJson, removeScratch, snapshotTree } from "../e2e/support.js";
+import { expect, it } from "vitest";
+import { llmMigrate, postJson, snapshotTree, useScratchServer } from "../e2e/support.js";
 import { startUvicorn } from "./helpers.js";
 import { describeWithFastapi } from "../debian-python.js";
 
@@ -13,22 +12,9 @@ const nineUsers = Array.from({ length: 9 }, (_, i) => ({
 }));
 
 describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
-  let stub: OpenAiStub;
-  let dir: string;
-  let original: Map<string, Buffer>;
+  const scratch = useScratchServer("fastapi");
 
-  beforeAll(async () => {
-    stub = await startOpenAiStub({ latencyMs: 300 });
-    dir = copyServer("fastapi");
-    original = snapshotTree(dir);
-  });
-
-  afterAll(async () => {
-    await stub?.close();
-    if (dir) removeScratch(dir);
-  });
-
-  const start = (env: Record<string, string> = {}) => startUvicorn("app.main:app", dir, stub.url, env);
+  const start = (env: Record<string, string> = {}) => startUvicorn("app.main:app", scratch.dir, scratch.stub.url, env);
 
   /** Nine users at once; the wall time goes to the log for the report, never into an assertion. */
   async function chatConcurrently(url: string, label: string) {
@@ -39,32 +25,32 @@ describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
   }
 
   it("serves 9 concurrent users one at a time before the migration", async () => {
-    stub.reset();
+    scratch.stub.reset();
     const server = await start();
     try {
       const answers = await chatConcurrently(server.url, "before");
       expect(answers.map((a) => a.json)).toEqual(nineUsers.map((u, i) => ({ user_id: u.user_id, reply: `echo: question ${i}` })));
-      expect(stub.stats().peakInFlight).toBe(1);
+      expect(scratch.stub.stats().peakInFlight).toBe(1);
     } finally {
       await server.stop();
     }
   });
 
   it("migrates it with apply", () => {
-    const applied = llmMigrate("apply", dir);
+    const applied = llmMigrate("apply", scratch.dir);
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
     expect(applied.stdout).toMatch(/rewritten\s+app\/main\.py:\d+\s+llm_client\.generate_response \(canary key: request\.user_id\)/);
-    expect([...snapshotTree(dir).keys()]).toContain("app/llm_api.py");
+    expect([...snapshotTree(scratch.dir).keys()]).toContain("app/llm_api.py");
   });
 
   it("serves 9 concurrent users through a pool of 3 after it", async () => {
-    stub.reset();
+    scratch.stub.reset();
     const server = await start();
     try {
       const answers = await chatConcurrently(server.url, "after, LLM_POOL_SIZE=3");
       expect(answers.map((a) => a.json)).toEqual(nineUsers.map((u, i) => ({ user_id: u.user_id, reply: `echo: question ${i}` })));
-      const upstream = stub.stats();
+      const upstream = scratch.stub.stats();
       expect(upstream.peakInFlight).toBeGreaterThanOrEqual(2);
       expect(upstream.peakInFlight).toBeLessThanOrEqual(3);
       // The wrapper itself runs on the new path: same endpoint, same model as before the migration.
@@ -85,14 +71,14 @@ describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
   it.each([
     ["FORCE_LEGACY_LLM=true", { FORCE_LEGACY_LLM: "true" }],
     ["LLM_CANARY_PERCENT=0", { LLM_CANARY_PERCENT: "0" }],
-  ])("takes the original path in a worker thread with %s", async (_name, env) => {
-    stub.reset();
+  ])("takes the scratch.original path in a worker thread with %s", async (_name, env) => {
+    scratch.stub.reset();
     const server = await start(env);
     try {
       const answers = await Promise.all(nineUsers.slice(0, 3).map((body) => postJson(`${server.url}/chat`, body)));
       expect(answers.map((a) => a.json.reply)).toEqual(["echo: question 0", "echo: question 1", "echo: question 2"]);
-      expect(stub.stats().byEndpoint).toEqual({ "/v1/chat/completions": 3 });
-      expect(new Set(stub.stats().received.map((r) => r.model))).toEqual(new Set(["gpt-4o-mini"]));
+      expect(scratch.stub.stats().byEndpoint).toEqual({ "/v1/chat/completions": 3 });
+      expect(new Set(scratch.stub.stats().received.map((r) => r.model))).toEqual(new Set(["gpt-4o-mini"]));
       const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
       expect(metrics.paths).toEqual({ new: 0, legacy: 3 });
     } finally {
@@ -101,16 +87,16 @@ describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
   });
 
   it("says already migrated on a second apply and changes nothing", () => {
-    const before = snapshotTree(dir);
-    const again = llmMigrate("apply", dir);
+    const before = snapshotTree(scratch.dir);
+    const again = llmMigrate("apply", scratch.dir);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/already migrated/i);
-    expect(snapshotTree(dir)).toEqual(before);
+    expect(snapshotTree(scratch.dir)).toEqual(before);
   });
 
   it("rolls back every file byte for byte", () => {
-    const rolledBack = llmMigrate("rollback", dir);
+    const rolledBack = llmMigrate("rollback", scratch.dir);
     expect(rolledBack.status).toBe(0);
-    expect(snapshotTree(dir)).toEqual(original);
+    expect(snapshotTree(scratch.dir)).toEqual(scratch.original);
   });
 });

@@ -3,31 +3,17 @@
 // is migrated with the CLI, run under real uvicorn against the stub upstream, and rolled back.
 import { performance } from "node:perf_hooks";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
+import { expect, it } from "vitest";
 import { describeWithFastapi } from "../debian-python.js";
-import { copyServer, llmMigrate, removeScratch, snapshotTree } from "../e2e/support.js";
+import { llmMigrate, snapshotTree, useScratchServer } from "../e2e/support.js";
 import { startUvicorn } from "./helpers.js";
 
 const nineUsers = Array.from({ length: 9 }, (_, i) => ({ userId: 100 + i, message: `question ${i}` }));
 
 describeWithFastapi("llm-migrate on the guide's main.py (learning_plannner)", () => {
-  let stub: OpenAiStub;
-  let dir: string;
-  let original: Map<string, Buffer>;
+  const scratch = useScratchServer("fastapi-guide");
 
-  beforeAll(async () => {
-    stub = await startOpenAiStub({ latencyMs: 300 });
-    dir = copyServer("fastapi-guide");
-    original = snapshotTree(dir);
-  });
-
-  afterAll(async () => {
-    await stub?.close();
-    if (dir) removeScratch(dir);
-  });
-
-  const start = (env: Record<string, string> = {}) => startUvicorn("main:app", join(dir, "backend"), stub.url, env);
+  const start = (env: Record<string, string> = {}) => startUvicorn("main:app", join(scratch.dir, "backend"), scratch.stub.url, env);
 
   async function chat(url: string, users: typeof nineUsers, label: string) {
     const started = performance.now();
@@ -47,17 +33,17 @@ describeWithFastapi("llm-migrate on the guide's main.py (learning_plannner)", ()
 
   /** What the upstream saw: each path and model once, so both branches can be compared whole. */
   const upstreamCalls = () => {
-    const { byEndpoint, received } = stub.stats();
+    const { byEndpoint, received } = scratch.stub.stats();
     return { byEndpoint, models: [...new Set(received.map((r) => r.model))] };
   };
 
   it("answers one chat at a time before the migration", async () => {
-    stub.reset();
+    scratch.stub.reset();
     const server = await start();
     try {
       const answers = await chat(server.url, nineUsers, "before");
       expect(answers).toEqual(nineUsers.map((u, i) => ({ user_id: u.userId, reply: `echo: question ${i}` })));
-      expect(stub.stats().peakInFlight).toBe(1);
+      expect(scratch.stub.stats().peakInFlight).toBe(1);
       expect(upstreamCalls()).toEqual({ byEndpoint: { "/v1/chat/completions": 9 }, models: ["gpt-4o"] });
     } finally {
       await server.stop();
@@ -65,24 +51,24 @@ describeWithFastapi("llm-migrate on the guide's main.py (learning_plannner)", ()
   });
 
   it("finds the lower-case wrapper through its startup handler and gates the call", () => {
-    const applied = llmMigrate("apply", dir);
+    const applied = llmMigrate("apply", scratch.dir);
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
     expect(applied.stdout).toMatch(/rewritten\s+backend\/main\.py:\d+\s+llm_client\.generate_response \(canary key: current_user\)/);
-    const after = snapshotTree(dir);
+    const after = snapshotTree(scratch.dir);
     expect([...after.keys()]).toContain("backend/llm_api.py");
     // The app's own module/llm_api.py is the wrapper's home, not the runtime: untouched.
-    expect(after.get("backend/module/llm_api.py")).toEqual(original.get("backend/module/llm_api.py"));
+    expect(after.get("backend/module/llm_api.py")).toEqual(scratch.original.get("backend/module/llm_api.py"));
   });
 
   it("runs the same wrapper, same path and model, at most LLM_POOL_SIZE at a time on the new path", async () => {
-    stub.reset();
+    scratch.stub.reset();
     const server = await start();
     try {
       const answers = await chat(server.url, nineUsers, "after, LLM_POOL_SIZE=3");
       expect(answers).toEqual(nineUsers.map((u, i) => ({ user_id: u.userId, reply: `echo: question ${i}` })));
-      expect(stub.stats().peakInFlight).toBeGreaterThanOrEqual(2);
-      expect(stub.stats().peakInFlight).toBeLessThanOrEqual(3);
+      expect(scratch.stub.stats().peakInFlight).toBeGreaterThanOrEqual(2);
+      expect(scratch.stub.stats().peakInFlight).toBeLessThanOrEqual(3);
       expect(upstreamCalls()).toEqual({ byEndpoint: { "/v1/chat/completions": 9 }, models: ["gpt-4o"] });
       const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
       expect(metrics).toMatchObject({ poolSize: 3, requestsTotal: 9, errorsTotal: 0, paths: { new: 9, legacy: 0 } });
@@ -92,7 +78,7 @@ describeWithFastapi("llm-migrate on the guide's main.py (learning_plannner)", ()
   });
 
   it("sends the same path and model on the legacy branch", async () => {
-    stub.reset();
+    scratch.stub.reset();
     const server = await start({ FORCE_LEGACY_LLM: "true" });
     try {
       await chat(server.url, nineUsers.slice(0, 3), "legacy");
@@ -105,7 +91,7 @@ describeWithFastapi("llm-migrate on the guide's main.py (learning_plannner)", ()
   });
 
   it("rolls back every file byte for byte", () => {
-    expect(llmMigrate("rollback", dir).status).toBe(0);
-    expect(snapshotTree(dir)).toEqual(original);
+    expect(llmMigrate("rollback", scratch.dir).status).toBe(0);
+    expect(snapshotTree(scratch.dir)).toEqual(scratch.original);
   });
 });
