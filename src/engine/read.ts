@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pLimit from "p-limit";
 import type { Finding } from "../../transforms/types.js";
-import type { SourceEntry } from "./discover.js";
+import { isPythonFile, type SourceEntry } from "./discover.js";
 import { engineFinding } from "./findings.js";
+import { pythonImportSpecifiers } from "./python-imports.js";
 import { MAX_SOURCE_BYTES } from "./relevance.js";
 import { looksBinary } from "./text.js";
 
@@ -87,7 +88,7 @@ export async function readSources(
         const mentions = mightMatter(text);
         const keep = mentions || kept + bytes.length <= KEPT_BYTES_BUDGET;
         if (keep && !mentions) kept += bytes.length;
-        return { path: entry.path, mode: entry.mode, bytes: keep ? bytes : undefined, mentions, imports: relativeImports(text) };
+        return { path: entry.path, mode: entry.mode, bytes: keep ? bytes : undefined, mentions, imports: isPythonFile(entry.path) ? pythonImportSpecifiers(entry.path, text) : relativeImports(text) };
       }),
     ),
   );

@@ -347,3 +347,32 @@ export function sdkPackageNames(language?: SdkRow["language"]): string[] {
 export function optionsFormOf(row: SdkRow, call: SdkCall): OptionsForm {
   return call.options ?? row.options;
 }
+
+/**
+ * Where LLM APIs answer plain HTTP, for requests made with a general HTTP client (`requests.post`,
+ * `httpx.post`): such a request is an LLM call when its URL points here. A URL the code spells
+ * out in full that points elsewhere (the project's own API, a webhook) is not one, whatever its
+ * payload says.
+ */
+export const LLM_HTTP_APIS = {
+  /** Hosts of hosted LLM APIs; an entry starting with "." matches any subdomain. */
+  hosts: [
+    "api.openai.com",
+    ".openai.azure.com",
+    "api.anthropic.com",
+    "api.groq.com",
+    "api.mistral.ai",
+    "generativelanguage.googleapis.com",
+    "api.together.xyz",
+    "openrouter.ai",
+    "api.deepseek.com",
+    "api.fireworks.ai",
+    "api.perplexity.ai",
+    "api.cohere.com",
+    "api.cohere.ai",
+  ],
+  /** Paths of the OpenAI-compatible, Anthropic and Gemini APIs: local servers (vLLM, llama.cpp, LM Studio) answer them too, so they count on any host. */
+  paths: ["/chat/completions", "/v1/completions", "/v1/responses", "/v1/messages", "/v1/embeddings", ":generateContent", ":streamGenerateContent"],
+  /** Ollama's native API: its paths are generic, so they count only on its port, on a host named for it, or when the code does not say the host. */
+  ollama: { port: 11434, host: "ollama", paths: ["/api/generate", "/api/chat", "/api/embeddings", "/api/embed"] },
+} as const;

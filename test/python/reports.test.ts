@@ -28,13 +28,13 @@ describe("Python call-site reports", () => {
       { file: "main.py", line: 20, callee: "summarise", state: "rewritten" },
     ]],
     ["thread-lock-left", [{ file: "main.py", line: 22, callee: "llm_model.generate_response", state: "left", reason: "PY_THREAD_LOCK" }]],
-    // the Slack webhook, the analytics event and the sync helper are not reported
+    // the Slack webhook, the analytics event, the sync helper and the post to the project's own generator are not reported
     ["sync-http-llm-call", [
-      { file: "main.py", line: 29, callee: "requests.post", state: "rewritten", key: "question.user_id" },
-      { file: "main.py", line: 38, callee: "http.post", state: "rewritten", key: "request.client.host if request.client else None" },
-      { file: "main.py", line: 51, callee: "httpx.post", state: "rewritten", key: "http_request.client.host if http_request.client else None" },
-      { file: "main.py", line: 56, callee: "httpx.post", state: "rewritten" },
-      { file: "main.py", line: 62, callee: "requests.post", state: "left", reason: "PY_STREAMING" },
+      { file: "main.py", line: 31, callee: "requests.post", state: "rewritten", key: "question.user_id" },
+      { file: "main.py", line: 40, callee: "http.post", state: "rewritten", key: "request.client.host if request.client else None" },
+      { file: "main.py", line: 53, callee: "httpx.post", state: "rewritten", key: "http_request.client.host if http_request.client else None" },
+      { file: "main.py", line: 58, callee: "httpx.post", state: "rewritten" },
+      { file: "main.py", line: 64, callee: "requests.post", state: "left", reason: "PY_STREAMING" },
     ]],
     ["local-model-call", [
       { file: "main.py", line: 19, callee: "llm", state: "rewritten", key: "prompt.user_id" },

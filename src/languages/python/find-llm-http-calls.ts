@@ -1,7 +1,8 @@
 import type { PythonLlmCall } from "./find-llm-calls.js";
 import { fromImport, importedNames } from "./imports.js";
 import { children, descendants, enclosingFunction, type PythonNode, type PythonSourceFile } from "./parse.js";
-import { httpRows } from "./sdk-table.js";
+import { httpRows, isLlmApiUrl } from "./sdk-table.js";
+import { stringValue, UNKNOWN } from "./string-value.js";
 
 /** HTTP libraries whose module-level calls block the calling thread (the SDK table's general HTTP rows). */
 const HTTP_MODULES = httpRows().flatMap((row) => row.packages);
@@ -9,13 +10,12 @@ const HTTP_MODULES = httpRows().flatMap((row) => row.packages);
 const SYNC_CLIENTS = new Set(httpRows().flatMap((row) => row.packages.flatMap((p) => row.clientClasses.map((c) => `${p}.${c}`))));
 /** Their calls that send a request. */
 const POST_METHODS = httpRows().flatMap((row) => row.calls.map((call) => call.path));
-/** Paths of LLM APIs: OpenAI-compatible, Anthropic, Ollama's native API and its default port. */
-const LLM_PATH = /chat\/completions|\/v1\/(completions|responses|messages)\b|\/api\/(generate|chat)\b|:11434\b/;
 /** A name in the URL expression that says where it goes: `OLLAMA_URL`, `settings.openai_base_url`, `LLM_HOST`. */
 const LLM_NAME = /(^|[^a-z])(openai|ollama|llm|anthropic)/i;
 /**
- * Payload keys only a model request has. `model` alone is not enough: analytics events often
- * carry the model name (`{"event": "chat", "model": MODEL}`) and must stay untouched.
+ * Payload keys a model request has: `model` with `messages` or `prompt` (the OpenAI-compatible and
+ * Ollama APIs both need the model). `model` alone is not enough: analytics events often carry the
+ * model name (`{"event": "chat", "model": MODEL}`) and must stay untouched.
  */
 const LLM_PAYLOAD_KEYS = new Set(["messages", "prompt"]);
 
@@ -34,7 +34,7 @@ export function findLlmHttpCalls(files: readonly PythonSourceFile[]): PythonLlmC
       const callee = call.childForFieldName("function")?.text ?? "";
       if (!posts.has(callee) || call.parent?.type === "await") continue;
       const fn = enclosingFunction(call);
-      if (!fn || fn.type === "lambda" || !isLlmRequest(call, fn)) continue;
+      if (!fn || fn.type === "lambda" || !isLlmRequest(call, fn, file, files)) continue;
       calls.push({ file, call, callee, method: callee.split(".").at(-1)!, kind: "http", awaited: false });
     }
   }
@@ -69,15 +69,24 @@ function postFunctions(file: PythonSourceFile): Set<string> {
   return posts;
 }
 
-function isLlmRequest(call: PythonNode, fn: PythonNode): boolean {
+/**
+ * Where the URL goes decides: a known LLM API (the SDK table's hosts and paths) is one; a URL the
+ * code spells out in full that goes anywhere else (the project's own API, a webhook) is not, whatever
+ * it posts. Only when the code does not say where it goes do its names and its payload decide.
+ */
+function isLlmRequest(call: PythonNode, fn: PythonNode, file: PythonSourceFile, files: readonly PythonSourceFile[]): boolean {
   const args = children(call.childForFieldName("arguments")!);
   const keyword = (name: string) => args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
-  const url = resolved(keyword("url") ?? args.find((a) => a.type !== "keyword_argument" && a.type !== "comment"), fn);
-  if (url && (LLM_PATH.test(url.text) || [url, ...descendants(url, "identifier")].some((id) => id.type === "identifier" && LLM_NAME.test(id.text)))) {
-    return true;
-  }
+  const urlNode = keyword("url") ?? args.find((a) => a.type !== "keyword_argument" && a.type !== "comment");
+  const url = urlNode ? stringValue(urlNode, file, files) : UNKNOWN;
+  if (isLlmApiUrl(url)) return true;
+  if (!url.includes(UNKNOWN)) return false;
+  const named = [urlNode, resolved(urlNode, fn)].flatMap((node) => (node ? [node, ...descendants(node, "identifier")] : []));
+  if (named.some((id) => id.type === "identifier" && LLM_NAME.test(id.text))) return true;
   const payload = resolved(keyword("json"), fn);
-  return payload?.type === "dictionary" && dictKeys(payload).some((key) => LLM_PAYLOAD_KEYS.has(key));
+  if (payload?.type !== "dictionary") return false;
+  const keys = dictKeys(payload);
+  return keys.includes("model") && keys.some((key) => LLM_PAYLOAD_KEYS.has(key));
 }
 
 /** A local name's value as last assigned in the function (`url = f"{OLLAMA_URL}/api/chat"`), else the expression itself. */

@@ -157,3 +157,59 @@ function lineAfter(text: string, index: number): number {
   const newline = text.indexOf("\n", index);
   return newline === -1 ? text.length : newline + 1;
 }
+
+/**
+ * The project module a `from <spec> import …` in `from` names, among the loaded files: relative
+ * (`.client`, `..config`) from the file's package, absolute (`ext.openai`) as a path ending in
+ * `ext/openai.py` or `ext/openai/__init__.py`, the one nearest the importing file when several do.
+ */
+export function projectModuleFile(from: PythonSourceFile, spec: string, files: readonly PythonSourceFile[]): PythonSourceFile | undefined {
+  const dots = /^\.*/.exec(spec)![0].length;
+  const parts = spec.slice(dots).split(".").filter(Boolean);
+  const candidates = (base: string) => [`${base}.py`, `${base}/__init__.py`];
+  if (dots > 0) {
+    let dir = posix.dirname(from.getFilePath());
+    for (let up = 1; up < dots; up++) dir = posix.dirname(dir);
+    const wanted = candidates(posix.join(dir, ...parts));
+    return files.find((file) => wanted.includes(file.getFilePath()));
+  }
+  const suffixes = candidates(`/${parts.join("/")}`);
+  const matching = files.filter((file) => suffixes.some((suffix) => file.getFilePath().endsWith(suffix)));
+  const shared = (file: PythonSourceFile) => {
+    const a = file.getFilePath();
+    const b = from.getFilePath();
+    let n = 0;
+    while (n < a.length && a[n] === b[n]) n++;
+    return n;
+  };
+  return matching.sort((a, b) => shared(b) - shared(a))[0];
+}
+
+/** The module-level statement that binds `name` in a file: `NAME = …`, `NAME: str = …`, `def NAME`, `class NAME`. */
+export function moduleBinding(file: PythonSourceFile, name: string): PythonNode | undefined {
+  let found: PythonNode | undefined;
+  for (const statement of children(file.root)) {
+    const node = statement.type === "decorated_definition" ? statement.childForFieldName("definition") : statement.type === "expression_statement" ? children(statement)[0] : statement;
+    if (!node) continue;
+    if (node.type === "assignment" && node.childForFieldName("left")?.text === name) found = node;
+    else if ((node.type === "function_definition" || node.type === "class_definition") && node.childForFieldName("name")?.text === name) found = node;
+  }
+  return found;
+}
+
+/** Where a name used in `file` comes from: bound in the file itself, or imported by `from … import name [as alias]` from a project module. */
+export function definitionOf(file: PythonSourceFile, name: string, files: readonly PythonSourceFile[]): { file: PythonSourceFile; node: PythonNode } | undefined {
+  const local = moduleBinding(file, name);
+  if (local) return { file, node: local };
+  for (const statement of children(file.root).filter((s) => s.type === "import_from_statement")) {
+    for (const imported of children(statement).slice(1)) {
+      const original = imported.type === "aliased_import" ? imported.childForFieldName("name")?.text : imported.text;
+      const bound = imported.type === "aliased_import" ? imported.childForFieldName("alias")?.text : imported.text;
+      if (bound !== name || !original) continue;
+      const module = projectModuleFile(file, statement.childForFieldName("module_name")?.text ?? "", files);
+      const node = module && moduleBinding(module, original);
+      return module && node ? { file: module, node } : undefined;
+    }
+  }
+  return undefined;
+}

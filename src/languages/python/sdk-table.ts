@@ -1,4 +1,5 @@
-import { sdkRows, type SdkCall, type SdkRow } from "../sdks.js";
+import { LLM_HTTP_APIS, sdkRows, type SdkCall, type SdkRow } from "../sdks.js";
+import { UNKNOWN } from "./string-value.js";
 import { children, type PythonNode, type PythonSourceFile } from "./parse.js";
 
 /** The Python rows of the one SDK table: detection reads SDK names from here, never from lists of its own. */
@@ -64,4 +65,20 @@ export function localModelRows(): readonly SdkRow[] {
 /** The general HTTP clients of the table: their modules (`requests`, `httpx`) and client classes (`Session`, `Client`). */
 export function httpRows(): readonly SdkRow[] {
   return ROWS.filter((row) => row.generalHttp);
+}
+
+/**
+ * Whether a URL (as stringValue reads it, UNKNOWN where the code does not say) reaches an LLM API of
+ * the table: a known host, an OpenAI-compatible path on any host, or Ollama's paths on its port, on a
+ * host named for it, or on a host the code does not say.
+ */
+export function isLlmApiUrl(url: string): boolean {
+  const authority = /^[a-z]+:\/\/([^/]*)/i.exec(url)?.[1];
+  const host = authority?.replace(/:\d+$/, "").toLowerCase();
+  if (host && !host.includes(UNKNOWN) && LLM_HTTP_APIS.hosts.some((known) => (known.startsWith(".") ? host.endsWith(known) : host === known))) return true;
+  if (LLM_HTTP_APIS.paths.some((path) => url.includes(path))) return true;
+  const { ollama } = LLM_HTTP_APIS;
+  if (url.includes(`:${ollama.port}`)) return true;
+  const hostUnknown = authority === undefined || authority.includes(UNKNOWN);
+  return ollama.paths.some((path) => new RegExp(`${path}\\b`).test(url)) && (hostUnknown || host!.includes(ollama.host));
 }
