@@ -270,7 +270,7 @@ export const SDKS: readonly SdkRow[] = [
     clientClasses: ["OpenAI", "AsyncOpenAI", "AzureOpenAI", "AsyncAzureOpenAI"],
     calls: [
       ...calls(["chat.completions.create", "completions.create", "responses.create"], PARAM_STREAM),
-      ...calls(["embeddings.create", "moderations.create", "images.generate", "beta.chat.completions.parse", "chat.completions.parse"]),
+      ...calls(["embeddings.create", "moderations.create", "images.generate", "beta.chat.completions.parse", "chat.completions.parse", "responses.parse"]),
     ],
     options: { fields: "none" },
   },

@@ -1,6 +1,6 @@
 import type { SdkCall } from "../sdks.js";
 import type { PythonLlmClient, WrapperClasses } from "./find-llm-clients.js";
-import { ancestors, children, descendants, enclosingFunction, parametersOf, type PythonNode, type PythonSourceFile } from "./parse.js";
+import { ancestors, children, descendants, parametersOf, type PythonNode, type PythonSourceFile } from "./parse.js";
 import { importedPackages, moduleClientRows, sdkCallAt } from "./sdk-table.js";
 
 /** Wrapper methods that ask the model for a reply, for a wrapper class defined outside the tree, when the user does not name one with --method. */
@@ -132,25 +132,57 @@ function splitClientCall(callee: string, client: PythonLlmClient, reachesByName:
 }
 
 /**
- * Local names that hold the client in the function around a call: `client = request.app.state.llm_client`,
- * or a parameter filled by `Depends(get_llm)` where `get_llm` returns the client.
+ * Local names that hold the client in the functions around a call: `client = request.app.state.llm_client`,
+ * a parameter filled by `Depends(get_llm)` where `get_llm` returns the client, a parameter annotated
+ * with the client's class (`ai_client: ChatClient`), and the attribute of a holder object built
+ * with the client (`service = ChatService(session, request.app.state.llm)` → `service.client`,
+ * when `ChatService.__init__` keeps that argument as `self.client`).
  */
 function aliasesIn(call: PythonNode, client: PythonLlmClient, files: readonly PythonSourceFile[]): Set<string> {
   const aliases = new Set<string>();
-  const fn = enclosingFunction(call);
-  if (!fn || client.access.kind === "self") return aliases;
+  if (client.access.kind === "self") return aliases;
   const isClient = (expression: string) =>
     client.access.kind === "state" ? expression.endsWith(`.state.${client.access.attribute}`) : client.access.kind === "name" && expression === client.access.name;
-  for (const assignment of descendants(fn, "assignment")) {
-    const left = assignment.childForFieldName("left");
-    const right = assignment.childForFieldName("right");
-    if (left?.type === "identifier" && right && isClient(right.text)) aliases.add(left.text);
-  }
-  for (const param of parametersOf(fn)) {
-    const provider = /^Depends\(\s*(\w+)\s*\)$/.exec(param.default ?? "")?.[1];
-    if (provider && providerReturns(files, provider, isClient)) aliases.add(param.name);
+  const ofClass = new RegExp(`(^|[^\\w.])${client.constructedWith}($|[^\\w])`);
+  for (const fn of ancestors(call).filter((a) => a.type === "function_definition")) {
+    for (const assignment of descendants(fn, "assignment")) {
+      const left = assignment.childForFieldName("left");
+      const right = assignment.childForFieldName("right");
+      if (left?.type !== "identifier" || !right) continue;
+      if (isClient(right.text)) aliases.add(left.text);
+      else if (right.type === "call") for (const attribute of heldAs(right, isClient, files)) aliases.add(`${left.text}.${attribute}`);
+    }
+    for (const param of parametersOf(fn)) {
+      const provider = /^Depends\(\s*(\w+)\s*\)$/.exec(param.default ?? "")?.[1];
+      if (provider && providerReturns(files, provider, isClient)) aliases.add(param.name);
+      if (client.constructedWith && param.annotation !== undefined && ofClass.test(param.annotation)) aliases.add(param.name);
+    }
   }
   return aliases;
+}
+
+/** The attributes a project class keeps the client under when `construction` (`ChatService(session, client)`) passes it to `__init__`. */
+function heldAs(construction: PythonNode, isClient: (expression: string) => boolean, files: readonly PythonSourceFile[]): string[] {
+  const args = children(construction.childForFieldName("arguments") ?? construction).filter((a) => a.type !== "comment");
+  if (!args.some((a) => isClient((a.type === "keyword_argument" ? a.childForFieldName("value") : a)?.text ?? ""))) return [];
+  const className = construction.childForFieldName("function")?.text.split(".").at(-1);
+  const init = files
+    .flatMap((file) => descendants(file.root, "class_definition"))
+    .filter((cls) => cls.childForFieldName("name")?.text === className)
+    .flatMap((cls) => descendants(cls, "function_definition").filter((fn) => fn.childForFieldName("name")?.text === "__init__"))[0];
+  if (!init) return [];
+  const params = parametersOf(init).slice(1); // after self
+  const passed = args.flatMap((arg, index) => {
+    const value = arg.type === "keyword_argument" ? arg.childForFieldName("value") : arg;
+    if (!isClient(value?.text ?? "")) return [];
+    const name = arg.type === "keyword_argument" ? arg.childForFieldName("name")?.text : params[index]?.name;
+    return name ? [name] : [];
+  });
+  return descendants(init, "assignment").flatMap((a) => {
+    const left = a.childForFieldName("left");
+    const object = left?.type === "attribute" ? left.childForFieldName("object")?.text : undefined;
+    return object === "self" && passed.includes(a.childForFieldName("right")?.text ?? "") ? [left!.childForFieldName("attribute")!.text] : [];
+  });
 }
 
 /** Whether a dependency provider (`def get_llm(request: Request): return request.app.state.llm`) returns the client. */

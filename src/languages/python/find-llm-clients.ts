@@ -1,5 +1,6 @@
 import type { SdkRow } from "../sdks.js";
 import { ancestors, children, descendants, enclosingFunction, type PythonNode, type PythonSourceFile } from "./parse.js";
+import { definitionOf } from "./imports.js";
 import { importedPackages, localModelRows, sdkClientClass } from "./sdk-table.js";
 
 /** Words in a class or variable name that say "this is the LLM client", for wrapper classes defined outside the tree. */
@@ -51,19 +52,19 @@ export function findLlmClients(files: readonly PythonSourceFile[], settings: { c
   const clients: PythonLlmClient[] = [];
   const perRequest: PythonClientDetection["perRequest"] = [];
   for (const file of files) {
-    const packages = importedPackages(file);
     for (const assignment of descendants(file.root, "assignment")) {
       const target = assignment.childForFieldName("left");
-      const value = assignment.childForFieldName("right");
-      if (!target || value?.type !== "call") continue;
-      const built = whatItBuilds(value, packages, wrappers, target.text);
+      const source = constructionOf(assignment.childForFieldName("right"), file, files);
+      if (!target || !source) continue;
+      const value = source.call;
+      const built = whatItBuilds(value, importedPackages(source.file), wrappers, target.text);
       const named = settings.client !== undefined && (target.text === settings.client || target.text.endsWith(`.${settings.client}`));
       // --client names the one client to migrate; a wrapper is only looked for once wrappers are known.
       if (settings.client !== undefined ? !named : !built) continue;
       if (!built && !wrappers) continue;
       const access = accessOf(target, assignment);
       if (!access) {
-        if (built?.kind === "sdk" && enclosingFunction(assignment)) perRequest.push({ file, construction: value });
+        if (built?.kind === "sdk" && enclosingFunction(assignment) && !handedOn(assignment)) perRequest.push({ file, construction: value });
         continue;
       }
       const name = access.kind === "name" ? access.name : access.kind === "state" ? `app.state.${access.attribute}` : `self.${access.attribute}`;
@@ -81,6 +82,50 @@ export function findLlmClients(files: readonly PythonSourceFile[], settings: { c
     }
   }
   return { clients, perRequest };
+}
+
+/**
+ * The call that builds what an assignment's value holds: the call itself (`OpenAI(...)`), through
+ * `await`, a local name assigned earlier in the function (`client = OpenAI(...)` then
+ * `app.state.client = client`), or a project factory that returns one (`app.state.llm = await
+ * init_openai(app)` where `init_openai` returns `OpenAI(...)`), with the file it is written in.
+ */
+function constructionOf(
+  value: PythonNode | null | undefined,
+  file: PythonSourceFile,
+  files: readonly PythonSourceFile[],
+  depth = 0,
+): { call: PythonNode; file: PythonSourceFile } | undefined {
+  if (!value || depth > 4) return undefined;
+  if (value.type === "await") return constructionOf(children(value)[0], file, files, depth + 1);
+  if (value.type === "identifier") {
+    const fn = enclosingFunction(value);
+    const assigned = fn && descendants(fn, "assignment").filter((a) => a.childForFieldName("left")?.text === value.text && a.endIndex <= value.startIndex).at(-1);
+    return assigned ? constructionOf(assigned.childForFieldName("right"), file, files, depth + 1) : undefined;
+  }
+  if (value.type !== "call") return undefined;
+  const packages = importedPackages(file);
+  if (sdkClientClass(value, packages) || localModel(value)) return { call: value, file };
+  const callee = value.childForFieldName("function");
+  const factory = callee?.type === "identifier" ? definitionOf(file, callee.text, files) : undefined;
+  if (factory?.node.type === "function_definition") {
+    for (const returned of descendants(factory.node, "return_statement")) {
+      const made = constructionOf(children(returned)[0], factory.file, files, depth + 1);
+      if (made && (sdkClientClass(made.call, importedPackages(made.file)) || localModel(made.call))) return made;
+    }
+  }
+  return { call: value, file };
+}
+
+/** Whether a client built into a local name is handed on: kept on `app.state` or `self`, made global, returned or yielded (a factory, a lifespan). */
+function handedOn(assignment: PythonNode): boolean {
+  const target = assignment.childForFieldName("left");
+  const fn = enclosingFunction(assignment);
+  if (target?.type !== "identifier" || !fn) return false;
+  const name = target.text;
+  const storedElsewhere = descendants(fn, "assignment").some((a) => a.childForFieldName("right")?.text === name && a.childForFieldName("left")?.type === "attribute");
+  const returned = descendants(fn, "return_statement", "yield").some((r) => children(r)[0]?.text === name);
+  return storedElsewhere || returned;
 }
 
 /** One client per app.state attribute, per module-level name in a module, per attribute of a class. */

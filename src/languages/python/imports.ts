@@ -61,7 +61,8 @@ export function siblingModuleSpec(file: PythonSourceFile, module: string, siblin
  * How `file` imports a module vendored in `moduleDir` (absolute paths, below `rootDir`). A project
  * that runs from its root spells its own modules from there (`from app.services.llm import ...`
  * inside app/): then `app.llm_api`, wherever the file is. Otherwise, next to the file, its own
- * style (siblingModuleSpec); from a sub-package, a relative import (`..llm_api`).
+ * style (siblingModuleSpec); from a sub-package of a package, a relative import (`..llm_api`); from
+ * below a folder that is no package (where the app runs from), plain (`llm_api`).
  */
 export function vendoredModuleSpec(file: PythonSourceFile, module: string, moduleDir: string, rootDir: string, paths: readonly string[]): string {
   const root = rootDir.replace(/\/$/, "");
@@ -76,7 +77,9 @@ export function vendoredModuleSpec(file: PythonSourceFile, module: string, modul
   const dir = posix.dirname(file.getFilePath());
   if (dir === moduleDir) return siblingModuleSpec(file, module, paths);
   const up = posix.relative(moduleDir, dir).split("/");
-  if (!up.includes("..")) return `${".".repeat(up.length + 1)}${module}`;
+  // A relative import cannot climb out of the top package: only a folder that is a package is reached that way.
+  const isPackage = paths.includes(posix.join(moduleDir, "__init__.py")) || existsSync(posix.join(moduleDir, "__init__.py"));
+  if (!up.includes("..") && isPackage) return `${".".repeat(up.length + 1)}${module}`;
   return module;
 }
 
