@@ -117,38 +117,95 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
+ * The request options handed to a task. `signal` must be an own, enumerable property, so the
+ * SDK's `{ ...options }` copies a real signal; yet the AbortController behind it (several times
+ * the cost of the rest of the gate) should only be made when something reads it. An own getter
+ * costs a slow object per call (an object literal's getter, or Object.defineProperty: a tenth of
+ * a microsecond or more); a Proxy over this small object with one shared handler costs almost
+ * nothing to make and shows `signal` as an own data property to every reader.
+ */
+const hasOwn = (target: object, name: string): boolean => Object.prototype.hasOwnProperty.call(target, name);
+
+class GateRequestOptions {
+  readonly maxRetries = 0 as const;
+  readonly timeout: number;
+  /** Private: never copied, listed or logged with the options. */
+  readonly #call: GatedCall;
+
+  constructor(call: GatedCall, timeout: number) {
+    this.#call = call;
+    this.timeout = timeout;
+  }
+
+  static wrap(call: GatedCall, timeout: number): LlmRequestOptions {
+    return new Proxy(new GateRequestOptions(call, timeout), GateRequestOptions.handler) as unknown as LlmRequestOptions;
+  }
+
+  /** `signal` reads the call's signal until someone sets one of their own. */
+  private static readonly handler: ProxyHandler<GateRequestOptions> = {
+    get(target, name, receiver) {
+      return name === "signal" && !hasOwn(target, "signal") ? target.#call.signal : Reflect.get(target, name, receiver);
+    },
+    has(target, name) {
+      return name === "signal" || Reflect.has(target, name);
+    },
+    ownKeys(target) {
+      const names = Reflect.ownKeys(target);
+      return names.includes("signal") ? names : [...names, "signal"];
+    },
+    getOwnPropertyDescriptor(target, name) {
+      if (name !== "signal" || hasOwn(target, "signal")) return Reflect.getOwnPropertyDescriptor(target, name);
+      return { value: target.#call.signal, writable: true, enumerable: true, configurable: true };
+    },
+  };
+}
+
+/**
  * One call through the gate. Two lifetimes meet here: the caller's (settled once, at success,
  * failure, deadline or abort; metrics are recorded then) and the slot's (held until the upstream
  * work really stops, so a task that ignores its signal still counts against the pool).
  * The AbortSignal is made only when something needs it: it costs more than the rest of the gate.
+ * Nothing here is allocated per call beyond the call itself and its run() promise: the deadline
+ * clock links calls through their own fields, and the call resolves run() itself.
  */
 export class GatedCall implements QueueTicket {
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   readonly deadlineAt: number;
   /** What the call is, for the metrics' OpenTelemetry labels. */
-  labels: CallLabels = OPAQUE_CALL;
-  release: Release | undefined;
-  leave: ((reason: unknown) => void) | undefined;
+  readonly labels: CallLabels;
+  release: Release | undefined = undefined;
+  leave: ((reason: unknown) => void) | undefined = undefined;
   /** A stream result: the call settles when the stream ends, not when run() resolves. */
   streaming = false;
+  /** Neighbours in the deadline clock's list of running calls. */
+  prevRunning: GatedCall | undefined = undefined;
+  nextRunning: GatedCall | undefined = undefined;
   private readonly timeoutMs: number;
   private readonly metrics: LlmMetrics;
-  private readonly onSettled: () => void;
-  private controller: AbortController | undefined;
-  private reason: LlmError | undefined;
-  private rejectRun: ((reason: unknown) => void) | undefined;
-  private detachCaller: (() => void) | undefined;
+  private readonly clock: DeadlineClock;
+  private controller: AbortController | undefined = undefined;
+  private reason: LlmError | undefined = undefined;
+  private resolveRun: ((value: unknown) => void) | undefined = undefined;
+  private rejectRun: ((reason: unknown) => void) | undefined = undefined;
+  private detachCaller: (() => void) | undefined = undefined;
   private settled = false;
 
-  constructor(timeoutMs: number, metrics: LlmMetrics, onSettled: () => void) {
+  constructor(timeoutMs: number, metrics: LlmMetrics, clock: DeadlineClock, labels: CallLabels = OPAQUE_CALL) {
+    this.startedAt = Date.now();
     this.timeoutMs = timeoutMs;
     this.deadlineAt = this.startedAt + timeoutMs;
     this.metrics = metrics;
-    this.onSettled = onSettled;
+    this.clock = clock;
+    this.labels = labels;
+    clock.watch(this);
   }
 
-  /** Arm the caller's signal (the deadline is watched by a DeadlineClock); either one rejects the run at once. */
-  start(rejectRun: (reason: unknown) => void, callerSignal: AbortSignal | undefined): void {
+  /**
+   * Take run()'s resolvers and arm the caller's signal (the deadline is watched by the clock);
+   * either one rejects the run at once.
+   */
+  start(resolveRun: (value: unknown) => void, rejectRun: (reason: unknown) => void, callerSignal: AbortSignal | undefined): void {
+    this.resolveRun = resolveRun;
     this.rejectRun = rejectRun;
     if (callerSignal) {
       const onCallerAbort = () => this.abort(new LlmAbortedError(callerSignal.reason));
@@ -158,6 +215,18 @@ export class GatedCall implements QueueTicket {
         this.detachCaller = () => callerSignal.removeEventListener("abort", onCallerAbort);
       }
     }
+  }
+
+  /** The task's answer: run() resolves with it (a stream settles the call later, when it ends). */
+  succeed(value: unknown): void {
+    if (!this.streaming) this.settle();
+    this.resolveRun?.(value);
+  }
+
+  /** The call failed: run() rejects with `err` (unless the deadline or the caller already rejected it). */
+  fail(err: unknown): void {
+    this.settle(err);
+    this.rejectRun?.(err);
   }
 
   get signal(): AbortSignal {
@@ -187,19 +256,13 @@ export class GatedCall implements QueueTicket {
     if (!this.streaming) this.abort(new LlmTimeoutError({ timeoutMs: this.timeoutMs }));
   }
 
-  remainingMs(): number {
-    return this.deadlineAt - Date.now();
+  remainingMs(now = Date.now()): number {
+    return this.deadlineAt - now;
   }
 
-  requestOptions(): LlmRequestOptions {
-    const call = this;
-    return {
-      get signal() {
-        return call.signal;
-      },
-      maxRetries: 0,
-      timeout: Math.max(1, this.remainingMs()),
-    };
+  /** Request options for an attempt sent at `now` (epoch ms). */
+  requestOptions(now: number): LlmRequestOptions {
+    return GateRequestOptions.wrap(this, Math.max(1, this.deadlineAt - now));
   }
 
   releaseSlot(): void {
@@ -220,12 +283,12 @@ export class GatedCall implements QueueTicket {
     return finishWhenStreamEnds(stream, end);
   }
 
-  settle(err?: unknown): void {
+  settle(err?: unknown, now = Date.now()): void {
     if (this.settled) return;
     this.settled = true;
     this.detachCaller?.();
-    this.onSettled();
-    this.metrics.recordCall(Date.now() - this.startedAt, err === undefined ? undefined : errorTypeOf(err));
+    this.clock.forget(this);
+    this.metrics.recordCall(now - this.startedAt, err === undefined ? undefined : errorTypeOf(err), now);
   }
 }
 
@@ -235,31 +298,49 @@ const TICK_MS = 10;
 /**
  * One timer for every running call's deadline. A setTimeout and its clearTimeout per call cost
  * more than the rest of a gated call; this clock checks the running calls every TICK_MS while
- * any exist, and stops at the first tick that finds none.
+ * any exist, and stops at the first tick that finds none. The running calls form a list through
+ * their own fields, so watching and forgetting a call allocates nothing.
  */
 export class DeadlineClock {
-  /** The calls not yet settled (drain aborts them). */
-  readonly running = new Set<GatedCall>();
+  private head: GatedCall | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   watch(call: GatedCall): void {
-    this.running.add(call);
+    call.nextRunning = this.head;
+    if (this.head) this.head.prevRunning = call;
+    this.head = call;
     if (this.timer) return;
     this.timer = setInterval(() => this.tick(), TICK_MS);
     unrefTimer(this.timer);
   }
 
   forget(call: GatedCall): void {
-    this.running.delete(call);
+    if (call.prevRunning) call.prevRunning.nextRunning = call.nextRunning;
+    else if (this.head === call) this.head = call.nextRunning;
+    else return; // not in the list
+    if (call.nextRunning) call.nextRunning.prevRunning = call.prevRunning;
+    call.prevRunning = call.nextRunning = undefined;
+  }
+
+  /** The calls not yet settled (drain aborts them). */
+  running(): GatedCall[] {
+    const calls: GatedCall[] = [];
+    for (let call = this.head; call; call = call.nextRunning) calls.push(call);
+    return calls;
   }
 
   private tick(): void {
-    if (this.running.size === 0) {
+    if (!this.head) {
       clearInterval(this.timer);
       this.timer = undefined;
       return;
     }
     const now = Date.now();
-    for (const call of this.running) if (call.deadlineAt <= now) call.expire();
+    let call: GatedCall | undefined = this.head;
+    while (call) {
+      const next: GatedCall | undefined = call.nextRunning; // expiring a call takes it out of the list
+      if (call.deadlineAt <= now) call.expire();
+      call = next;
+    }
   }
 }

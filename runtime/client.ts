@@ -4,7 +4,7 @@
 import { DeadlineClock, GatedCall, isStream, sleep, type LlmRequestOptions } from "./call.js";
 import { LlmDrainingError, LlmRateLimitedError, LlmTimeoutError, LlmUpstreamError } from "./errors.js";
 import { tokenUsage } from "./extract.js";
-import { envFlag, envNumber, isInCanary } from "./flags.js";
+import { envFlag, isInCanary, llmSwitches, reloadLlmSwitches } from "./flags.js";
 import { Gate, unrefTimer } from "./gate.js";
 import { FixedLimit, type ConcurrencyLimit } from "./limit.js";
 import { mergeRequestOptions, userDeadlineMs, type UserRequestOptions } from "./user-options.js";
@@ -28,7 +28,7 @@ export interface RunOptions {
   key?: unknown;
   signal?: AbortSignal | undefined;
   /** This call's deadline in place of LLM_TIMEOUT_MS (a timeout the user wrote on the call). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 export interface GenerateOptions {
@@ -127,7 +127,7 @@ class GatedLlmClient implements AsyncLlmClient {
    * Rate-limit headers come from the attempt's own answer: its error, or its result when
    * generateResponseAsync read them.
    */
-  private sample(sentAt: number, inFlightAtSend: number, didDrop: boolean, answer: unknown): void {
+  private sample(sentAt: number, now: number, inFlightAtSend: number, didDrop: boolean, answer: unknown): void {
     const reading =
       answer === null || typeof answer !== "object"
         ? undefined
@@ -139,7 +139,6 @@ class GatedLlmClient implements AsyncLlmClient {
     if (reading && this.tokensPerCall > 0 && reading.remainingTokens < this.tokensPerCall && reading.tokensResetMs > 0) {
       this.gate.pause(Math.min(reading.tokensResetMs, this.settings.maxRetryAfterMs));
     }
-    const now = Date.now();
     this.limit.onSample(sentAt, now - sentAt, inFlightAtSend, didDrop, headroom);
     const current = this.limit.current;
     if (current !== this.localGate.capacity) this.localGate.setCapacity(current);
@@ -166,83 +165,84 @@ class GatedLlmClient implements AsyncLlmClient {
   }
 
   run<T>(task: (options: LlmRequestOptions) => T | PromiseLike<T>, opts?: RunOptions, labels: CallLabels = OPAQUE_CALL): Promise<T> {
-    const call = new GatedCall(opts?.timeoutMs ?? this.settings.timeoutMs, this.metrics, () => this.clock.forget(call));
-    this.clock.watch(call);
-    call.labels = labels;
+    const call = new GatedCall(opts?.timeoutMs ?? this.settings.timeoutMs, this.metrics, this.clock, labels);
     return new Promise<T>((resolve, reject) => {
-      call.start(reject, opts?.signal);
-      this.attempt(call, task).then(
-        (value) => {
-          if (!call.streaming) call.settle();
-          resolve(value);
-        },
-        (err: unknown) => {
-          call.settle(err);
-          reject(err);
-        },
-      );
+      call.start(resolve as (value: unknown) => void, reject, opts?.signal);
+      void this.attempt(call, task);
     });
   }
 
-  private async attempt<T>(call: GatedCall, task: (options: LlmRequestOptions) => T | PromiseLike<T>): Promise<T> {
-    if (this.draining) throw new LlmDrainingError();
-    const { settings, metrics, gate } = this;
-    for (let retries = 0; ; retries++) {
-      if (call.abortReason) throw call.abortReason;
-      call.release = retries === 0 ? gate.tryAcquire() : undefined;
-      if (!call.release) {
-        const queuedAt = Date.now();
-        call.release = await gate.acquire({ ticket: call, front: retries > 0, shed: envFlag("EMERGENCY_MODE") });
-        if (retries === 0) metrics.recordQueueWait(Date.now() - queuedAt);
-      }
-      let result: T;
-      const sentAt = this.adaptive ? Date.now() : 0;
-      const inFlightAtSend = gate.inFlight;
-      let attemptStarted = 0;
-      try {
-        // The deadline or the caller may have fired while the slot was being handed over.
+  /** The call's attempts until one answers or the call fails; it settles the call itself and never rejects. */
+  private async attempt<T>(call: GatedCall, task: (options: LlmRequestOptions) => T | PromiseLike<T>): Promise<void> {
+    try {
+      if (this.draining) throw new LlmDrainingError();
+      const { settings, metrics, gate } = this;
+      for (let retries = 0; ; retries++) {
         if (call.abortReason) throw call.abortReason;
-        attemptStarted = performance.now();
-        result = await task(call.requestOptions());
-      } catch (err) {
-        const failure = classifyUpstreamFailure(err);
-        const delayMs = retryDelayMs(err, retries, settings.maxRetryAfterMs);
-        // A call stopped by its caller or a drain says nothing about the upstream; one stopped by its deadline does.
-        const stopped: unknown = call.abortReason;
-        if (attemptStarted !== 0) {
-          metrics.recordAttempt(call.labels, (performance.now() - attemptStarted) / 1000, attemptErrorType(failure.status, failure.retryable, stopped));
+        call.release = retries === 0 ? gate.tryAcquire() : undefined;
+        // Sent at once (the usual case): the call's start is the attempt's start, one clock read fewer.
+        let sentAt = call.startedAt;
+        if (!call.release) {
+          const queuedAt = Date.now();
+          call.release = await gate.acquire({ ticket: call, front: retries > 0, shed: llmSwitches().emergencyMode });
+          sentAt = Date.now();
+          if (retries === 0) metrics.recordQueueWait(sentAt - queuedAt);
         }
-        if (this.adaptive && (stopped === undefined || stopped instanceof LlmTimeoutError)) {
-          this.sample(sentAt, inFlightAtSend, failure.retryable || stopped !== undefined, err);
+        const inFlightAtSend = gate.inFlight;
+        let result: T;
+        let sent = false;
+        try {
+          // The deadline or the caller may have fired while the slot was being handed over.
+          if (call.abortReason) throw call.abortReason;
+          sent = true;
+          result = await task(call.requestOptions(sentAt));
+        } catch (err) {
+          const now = Date.now();
+          const failure = classifyUpstreamFailure(err);
+          const delayMs = retryDelayMs(err, retries, settings.maxRetryAfterMs);
+          // A call stopped by its caller or a drain says nothing about the upstream; one stopped by its deadline does.
+          const stopped: unknown = call.abortReason;
+          if (sent) metrics.recordAttempt(call.labels, (now - sentAt) / 1000, attemptErrorType(failure.status, failure.retryable, stopped));
+          if (this.adaptive && (stopped === undefined || stopped instanceof LlmTimeoutError)) {
+            this.sample(sentAt, now, inFlightAtSend, failure.retryable || stopped !== undefined, err);
+          }
+          // Pause the queue before handing the slot on, so the next queued call waits out the same 429 pause.
+          if (failure.rateLimited && !call.abortReason && retries < settings.maxRetries) this.gate.pause(delayMs);
+          call.releaseSlot();
+          if (call.abortReason) throw call.abortReason;
+          if (failure.rateLimited) metrics.rateLimitedTotal++;
+          if (!failure.retryable) throw err;
+          if (retries >= settings.maxRetries) {
+            throw new LlmUpstreamError({ status: failure.status, attempts: retries + 1, retryAfterMs: delayMs, cause: err });
+          }
+          if (call.remainingMs(now) <= delayMs) {
+            if (failure.rateLimited) throw new LlmRateLimitedError({ retryAfterMs: Math.max(delayMs, gate.pauseRemainingMs()), cause: err });
+            throw new LlmTimeoutError({ timeoutMs: settings.timeoutMs, retryAfterMs: delayMs, cause: err });
+          }
+          metrics.retriesTotal++;
+          // After a 429 the retry waits at the head of the paused queue, holding no slot; otherwise it sleeps alone.
+          if (!failure.rateLimited || llmSwitches().emergencyMode) await sleep(delayMs, call.signal);
+          continue;
         }
-        // Pause the queue before handing the slot on, so the next queued call waits out the same 429 pause.
-        if (failure.rateLimited && !call.abortReason && retries < settings.maxRetries) this.gate.pause(delayMs);
+        const now = Date.now();
+        metrics.recordAttempt(call.labels, (now - sentAt) / 1000, "");
+        const usage = tokenUsage(result);
+        if (usage) metrics.recordTokens(call.labels, usage.input, usage.output);
+        if (this.adaptive) {
+          this.noteUsage(usage);
+          this.sample(sentAt, now, inFlightAtSend, false, result);
+        }
+        if (isStream(result) && !call.abortReason) {
+          call.succeed(call.holdSlotWhileStreaming(result));
+          return;
+        }
         call.releaseSlot();
-        if (call.abortReason) throw call.abortReason;
-        if (failure.rateLimited) metrics.rateLimitedTotal++;
-        if (!failure.retryable) throw err;
-        if (retries >= settings.maxRetries) {
-          throw new LlmUpstreamError({ status: failure.status, attempts: retries + 1, retryAfterMs: delayMs, cause: err });
-        }
-        if (call.remainingMs() <= delayMs) {
-          if (failure.rateLimited) throw new LlmRateLimitedError({ retryAfterMs: Math.max(delayMs, gate.pauseRemainingMs()), cause: err });
-          throw new LlmTimeoutError({ timeoutMs: settings.timeoutMs, retryAfterMs: delayMs, cause: err });
-        }
-        metrics.retriesTotal++;
-        // After a 429 the retry waits at the head of the paused queue, holding no slot; otherwise it sleeps alone.
-        if (!failure.rateLimited || envFlag("EMERGENCY_MODE")) await sleep(delayMs, call.signal);
-        continue;
+        call.settle(undefined, now);
+        call.succeed(result);
+        return;
       }
-      metrics.recordAttempt(call.labels, (performance.now() - attemptStarted) / 1000, "");
-      const usage = tokenUsage(result);
-      if (usage) metrics.recordTokens(call.labels, usage.input, usage.output);
-      if (this.adaptive) {
-        this.noteUsage(usage);
-        this.sample(sentAt, inFlightAtSend, false, result);
-      }
-      if (isStream(result) && !call.abortReason) return call.holdSlotWhileStreaming(result);
-      call.releaseSlot();
-      return result;
+    } catch (err) {
+      call.fail(err);
     }
   }
 
@@ -292,7 +292,7 @@ class GatedLlmClient implements AsyncLlmClient {
     const finishedInTime = await Promise.race([this.gate.idle().then(() => true), timedOut]);
     clearTimeout(timer);
     if (!finishedInTime) {
-      for (const call of this.clock.running) call.abort(new LlmDrainingError());
+      for (const call of this.clock.running()) call.abort(new LlmDrainingError());
     }
     return finishedInTime;
   }
@@ -356,15 +356,19 @@ export function getPathCounts(): PathCounts {
 }
 
 /**
- * Which path this call takes, read from the environment on every call: false (legacy) when no
- * client was created, DISABLE_POOL or FORCE_LEGACY_LLM is set, or the key is outside the canary.
+ * Which path this call takes: false (legacy) when no client was created, DISABLE_POOL or
+ * FORCE_LEGACY_LLM is set, or the key is outside the canary. The switches come from the
+ * environment as read at most SWITCH_REFRESH_MS ago (flags.ts): flipping one needs no restart.
  */
 export function useNewLlmPath(context?: { key?: unknown }): boolean {
-  const useNew =
-    current !== undefined &&
-    !envFlag("DISABLE_POOL") &&
-    !envFlag("FORCE_LEGACY_LLM") &&
-    inCanary(requestKey(context?.key), envNumber("LLM_CANARY_PERCENT") ?? current.settings.canaryPercent);
+  let useNew = false;
+  if (current !== undefined) {
+    const switches = llmSwitches();
+    useNew =
+      !switches.disablePool &&
+      !switches.forceLegacy &&
+      inCanary(requestKey(context?.key), switches.canaryPercent ?? current.settings.canaryPercent);
+  }
   if (useNew) paths.new++;
   else paths.legacy++;
   return useNew;
@@ -391,8 +395,8 @@ export function gateLlmCall<T, U extends UserRequestOptions = LlmRequestOptions>
   // `options`: what the user passed the SDK call; kept on both paths (see user-options.ts).
   const user = context.options;
   if (useNewLlmPath(context)) {
-    const timeoutMs = userDeadlineMs(user);
-    return getAsyncLlmClient().run((gate) => task(mergeRequestOptions(user, gate)), { key: context.key, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    const options = { key: context.key, signal: undefined, timeoutMs: userDeadlineMs(user) };
+    return getAsyncLlmClient().run(user ? (gate) => task(mergeRequestOptions(user, gate)) : task, options);
   }
   try {
     return Promise.resolve(task(user));
@@ -408,6 +412,7 @@ export function gateLlmCall<T, U extends UserRequestOptions = LlmRequestOptions>
 export function resetAsyncLlmClientForTests(): void {
   current?.gate.close(() => new LlmDrainingError());
   current = undefined;
+  reloadLlmSwitches();
   firstOptions = {};
   warnedAboutSettings = false;
   paths.new = 0;

@@ -69,12 +69,21 @@ export class Gate {
     return until + this.typicalCallMs() >= ticket.deadlineAt;
   }
 
-  /** A slot right now, or undefined. Synchronous so the uncontended path costs no promise. */
+  /**
+   * A slot right now, or undefined. Synchronous so the uncontended path costs no promise. Its
+   * release is one function shared by every such slot (no closure per call): the caller must call
+   * it once only, as GatedCall.releaseSlot does.
+   */
   tryAcquire(): Release | undefined {
     if (this.closedWith || this.inFlight >= this.capacity || this.head || this.isPaused()) return undefined;
     this.inFlight++;
-    return this.makeRelease();
+    return this.releaseOnce;
   }
+
+  private readonly releaseOnce: Release = () => {
+    this.inFlight--;
+    this.dispatch();
+  };
 
   acquire(options: AcquireOptions): Promise<Release> {
     if (this.closedWith) return Promise.reject(this.closedWith());

@@ -25,7 +25,7 @@ export {
 } from "./errors.js";
 export { extractOutputText } from "./extract.js";
 export { AimdLimit, FixedLimit, type AimdLimitOptions, type ConcurrencyLimit } from "./limit.js";
-export { canaryBucket, isInCanary } from "./flags.js";
+export { canaryBucket, isInCanary, reloadLlmSwitches, SWITCH_REFRESH_MS } from "./flags.js";
 export { handleLlmErrors, llmHttpError, LlmErrorFilter, type LlmHttpErrorResponse } from "./http.js";
 export { llmMetricsResponse, sendLlmMetrics, type LlmMetricsReply, type LlmMetricsRequest } from "./metrics-route.js";
 export type { LlmMetricsSnapshot, PathCounts } from "./metrics.js";

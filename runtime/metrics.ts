@@ -258,14 +258,14 @@ export class LlmMetrics {
     (this.tokens.find(outputKey) ?? this.tokens.add(outputKey, { ...otelLabels(call), gen_ai_token_type: "output" })).observe(output);
   }
 
-  recordCall(latencyMs: number, errorType: ErrorType | undefined): void {
+  recordCall(latencyMs: number, errorType: ErrorType | undefined, now: number): void {
     this.requestsTotal++;
     if (errorType) {
       this.errorsTotal++;
       this.errorsByType[errorType]++;
     }
     this.typicalLatencyMs = this.requestsTotal === 1 ? latencyMs : this.typicalLatencyMs * 0.9 + latencyMs * 0.1;
-    this.window.record(latencyMs, errorType !== undefined, Date.now());
+    this.window.record(latencyMs, errorType !== undefined, now);
   }
 
   snapshot(): LlmMetricsSnapshot {

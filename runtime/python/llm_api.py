@@ -43,6 +43,7 @@ __all__ = [
     "AimdLimit",
     "FixedLimit",
     "use_new_llm_path",
+    "reload_llm_switches",
     "set_llm_request_key",
     "extract_output_text",
     "canary_bucket",
@@ -153,6 +154,35 @@ def _timeout_error(timeout_s, retry_after_ms=1000):
 
 def _flag(name):
     return os.environ.get(name, "").strip().lower() in ("true", "1", "yes", "on")
+
+
+# The switches an operator flips while the process runs (DISABLE_POOL, FORCE_LEGACY_LLM,
+# EMERGENCY_MODE, LLM_CANARY_PERCENT), as the gated call paths see them. Reading os.environ
+# costs an encode and a lookup per name, on every call; one reading is used for at most
+# SWITCH_REFRESH_S, so a flip takes effect within it, still without a restart.
+SWITCH_REFRESH_S = 1.0
+_switches = None  # (read at, {name: value}) or None: read on the next call
+
+
+def _switch(name):
+    """A switch's value from a reading at most SWITCH_REFRESH_S old: a bool, or the canary percent (None when unset)."""
+    global _switches
+    now = time.monotonic()
+    reading = _switches
+    if reading is None or now - reading[0] >= SWITCH_REFRESH_S:
+        reading = _switches = (now, {
+            "DISABLE_POOL": _flag("DISABLE_POOL"),
+            "FORCE_LEGACY_LLM": _flag("FORCE_LEGACY_LLM"),
+            "EMERGENCY_MODE": _flag("EMERGENCY_MODE"),
+            "LLM_CANARY_PERCENT": _env_number("LLM_CANARY_PERCENT", 0),
+        })
+    return reading[1][name]
+
+
+def reload_llm_switches():
+    """Read the switches again on the next call: for code that changes os.environ and wants it to apply at once."""
+    global _switches
+    _switches = None
 
 
 _reported_bad_settings = set()
@@ -907,7 +937,8 @@ class AsyncLlmClient:
 
     @property
     def canary_percent(self):
-        return self._setting("canary_percent", "LLM_CANARY_PERCENT", 0, float)
+        percent = _switch("LLM_CANARY_PERCENT")
+        return float(percent) if percent is not None else self.settings["canary_percent"]
 
     @property
     def max_queue(self):
@@ -990,7 +1021,7 @@ class AsyncLlmClient:
         try:
             retries = 0
             while True:
-                waited = await self._gate.acquire(deadline, timeout_s, front=retries > 0, shed=_flag("EMERGENCY_MODE"))
+                waited = await self._gate.acquire(deadline, timeout_s, front=retries > 0, shed=_switch("EMERGENCY_MODE"))
                 if retries == 0 and waited:
                     self._metrics.queue_wait.observe(time.monotonic() - started)
                 sent_at = time.monotonic()
@@ -1027,7 +1058,7 @@ class AsyncLlmClient:
                     self._metrics.retries_total += 1
                     # After a 429 the retry waits at the head of the paused queue, holding no
                     # slot; otherwise it sleeps alone.
-                    if not failure.rate_limited or _flag("EMERGENCY_MODE"):
+                    if not failure.rate_limited or _switch("EMERGENCY_MODE"):
                         await asyncio.sleep(delay_s)
                 else:
                     self._record_attempt(labels, sent_at, "")
@@ -1283,17 +1314,17 @@ def set_llm_request_key(key):
 
 
 def use_new_llm_path(key=None):
-    """Which path this call takes, read from the environment on every call: False (legacy)
-    when no client was created, DISABLE_POOL or FORCE_LEGACY_LLM is set, or the key is
-    outside the canary. Without a key, the request's key (set_llm_request_key) is used, so
-    a user stays on one path. Counted in ``paths``."""
+    """Which path this call takes: False (legacy) when no client was created, DISABLE_POOL or
+    FORCE_LEGACY_LLM is set, or the key is outside the canary (the switches as read from the
+    environment at most SWITCH_REFRESH_S ago). Without a key, the request's key
+    (set_llm_request_key) is used, so a user stays on one path. Counted in ``paths``."""
     if key is None or key == "":
         key = _request_key.get()
     client = _client
     use_new = (
         client is not None
-        and not _flag("DISABLE_POOL")
-        and not _flag("FORCE_LEGACY_LLM")
+        and not _switch("DISABLE_POOL")
+        and not _switch("FORCE_LEGACY_LLM")
         and _in_canary(key, client.canary_percent)
     )
     with _paths_lock:

@@ -1,6 +1,6 @@
-// Flags read on every call (a flip needs no restart) and the stable canary.
+// Switches flipped without a restart (seen within SWITCH_REFRESH_MS, or at once after reloadLlmSwitches) and the stable canary.
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   canaryBucket,
   gateLlmCall,
@@ -8,10 +8,11 @@ import {
   getPathCounts,
   isInCanary,
   LlmOverloadedError,
+  SWITCH_REFRESH_MS,
   useNewLlmPath,
 } from "../../runtime/index.js";
 import { envFlag } from "../../runtime/flags.js";
-import { useStubUpstream } from "./support.js";
+import { setSwitch, useStubUpstream } from "./support.js";
 
 const upstream = useStubUpstream();
 
@@ -43,22 +44,40 @@ describe("useNewLlmPath", () => {
     expect(getPathCounts()).toEqual({ new: 0, legacy: 1 });
   });
 
-  it("follows FORCE_LEGACY_LLM, DISABLE_POOL and LLM_CANARY_PERCENT on every call, counting each path", () => {
+  it("sees a flip of the environment within SWITCH_REFRESH_MS, without a restart or a reload", () => {
+    vi.useFakeTimers();
+    try {
+      getAsyncLlmClient({ poolSize: 2 });
+      expect(useNewLlmPath({ key: "user-1" })).toBe(true);
+      process.env.FORCE_LEGACY_LLM = "true";
+      // Until the period ends the last reading stands; then the flip is seen.
+      expect(useNewLlmPath({ key: "user-1" })).toBe(true);
+      vi.advanceTimersByTime(SWITCH_REFRESH_MS);
+      expect(useNewLlmPath({ key: "user-1" })).toBe(false);
+      delete process.env.FORCE_LEGACY_LLM;
+      vi.advanceTimersByTime(SWITCH_REFRESH_MS);
+      expect(useNewLlmPath({ key: "user-1" })).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("follows FORCE_LEGACY_LLM, DISABLE_POOL and LLM_CANARY_PERCENT after each flip, counting each path", () => {
     getAsyncLlmClient({ poolSize: 2, canaryPercent: 100 });
     expect(useNewLlmPath({ key: "user-1" })).toBe(true);
 
-    process.env.FORCE_LEGACY_LLM = "true";
+    setSwitch("FORCE_LEGACY_LLM", "true");
     expect(useNewLlmPath({ key: "user-1" })).toBe(false);
-    process.env.FORCE_LEGACY_LLM = "false";
+    setSwitch("FORCE_LEGACY_LLM", "false");
     expect(useNewLlmPath({ key: "user-1" })).toBe(true);
 
-    process.env.DISABLE_POOL = "yes";
+    setSwitch("DISABLE_POOL", "yes");
     expect(useNewLlmPath({ key: "user-1" })).toBe(false);
-    delete process.env.DISABLE_POOL;
+    setSwitch("DISABLE_POOL", undefined);
 
-    process.env.LLM_CANARY_PERCENT = "0";
+    setSwitch("LLM_CANARY_PERCENT", "0");
     expect(useNewLlmPath({ key: "user-1" })).toBe(false);
-    process.env.LLM_CANARY_PERCENT = "100";
+    setSwitch("LLM_CANARY_PERCENT", "100");
     expect(useNewLlmPath({ key: "user-1" })).toBe(true);
 
     expect(getPathCounts()).toEqual({ new: 3, legacy: 3 });
@@ -68,7 +87,7 @@ describe("useNewLlmPath", () => {
   it("uses canaryPercent from getAsyncLlmClient until LLM_CANARY_PERCENT says otherwise", () => {
     getAsyncLlmClient({ poolSize: 2, canaryPercent: 0 });
     expect(useNewLlmPath({ key: "user-1" })).toBe(false);
-    process.env.LLM_CANARY_PERCENT = "100";
+    setSwitch("LLM_CANARY_PERCENT", "100");
     expect(useNewLlmPath({ key: "user-1" })).toBe(true);
   });
 
@@ -80,9 +99,9 @@ describe("useNewLlmPath", () => {
     const ask = () =>
       client.run((request) => sdk.responses.create({ model: "gpt-4o-mini", input: "hi" }, request), { signal: stop.signal });
     const holding = ask().catch((err) => err);
-    process.env.EMERGENCY_MODE = "1";
+    setSwitch("EMERGENCY_MODE", "1");
     expect(await ask().catch((err) => err)).toBeInstanceOf(LlmOverloadedError);
-    process.env.EMERGENCY_MODE = "0";
+    setSwitch("EMERGENCY_MODE", "0");
     const queued = ask().catch((err) => err);
     expect(client.getMetrics().queued).toBe(1);
     stop.abort();
@@ -101,7 +120,7 @@ describe("gateLlmCall", () => {
       });
     const client = getAsyncLlmClient({ poolSize: 2 });
     expect((await ask()).choices[0]?.message.content).toBe("echo: hi");
-    process.env.FORCE_LEGACY_LLM = "true";
+    setSwitch("FORCE_LEGACY_LLM", "true");
     expect((await ask()).choices[0]?.message.content).toBe("echo: hi");
 
     expect(seen[0]).toMatchObject({ maxRetries: 0 });
@@ -149,16 +168,16 @@ describe("the canary", () => {
 
   it("draws calls with no user key at random, so the canary still holds its share", () => {
     getAsyncLlmClient({ poolSize: 2 });
-    process.env.LLM_CANARY_PERCENT = "30";
+    setSwitch("LLM_CANARY_PERCENT", "30");
     const chosen = Array.from({ length: 10_000 }, () => useNewLlmPath({})).filter(Boolean).length;
     expect(Math.abs(chosen / 100 - 30)).toBeLessThanOrEqual(2);
-    process.env.LLM_CANARY_PERCENT = "0";
+    setSwitch("LLM_CANARY_PERCENT", "0");
     expect(Array.from({ length: 100 }, () => useNewLlmPath({ key: "" })).some(Boolean)).toBe(false);
   });
 
   it("gives each user one stable answer through useNewLlmPath", () => {
     getAsyncLlmClient({ poolSize: 2 });
-    process.env.LLM_CANARY_PERCENT = "30";
+    setSwitch("LLM_CANARY_PERCENT", "30");
     const first = Array.from({ length: 200 }, (_, i) => useNewLlmPath({ key: `user-${i}` }));
     const again = Array.from({ length: 200 }, (_, i) => useNewLlmPath({ key: `user-${i}` }));
     expect(again).toEqual(first);

@@ -9,7 +9,7 @@ import {
   LlmQueueFullError,
   LlmTimeoutError,
 } from "../../runtime/index.js";
-import { chat, until, useStubUpstream } from "./support.js";
+import { chat, setSwitch, until, useStubUpstream } from "./support.js";
 
 const upstream = useStubUpstream();
 
@@ -97,6 +97,21 @@ describe("the gate", () => {
     expect(client.getMetrics().errorsByType.timeout).toBe(2);
   });
 
+  it("hands the task request options whose signal survives the SDK's copies and follows the deadline", async () => {
+    let seen: Record<string, unknown> = {};
+    const call = getAsyncLlmClient({ poolSize: 1, timeoutMs: 50 }).run(
+      (options) =>
+        new Promise((_resolve, reject) => {
+          seen = { ...options };
+          options.signal.addEventListener("abort", () => reject(options.signal.reason));
+        }),
+    );
+    expect(Object.keys(seen).sort()).toEqual(["maxRetries", "signal", "timeout"]);
+    expect(seen["signal"]).toBeInstanceOf(AbortSignal);
+    expect(await call.catch((err) => err)).toBeInstanceOf(LlmTimeoutError);
+    expect((seen["signal"] as AbortSignal).aborted).toBe(true);
+  });
+
   it("applies the same deadline to a hung upstream call and frees its slot", async () => {
     upstream.stub().configure({ hang: true });
     const client = getAsyncLlmClient({ poolSize: 1, timeoutMs: 300 });
@@ -114,13 +129,13 @@ describe("the gate", () => {
     const running = ask("holds the only slot", { signal: stop.signal }).catch((err) => err);
     await until(() => upstream.stub().stats().requests === 1, "the slot taken upstream");
 
-    process.env.EMERGENCY_MODE = "On";
+    setSwitch("EMERGENCY_MODE", "On");
     const shed = await ask("shed").catch((err) => err);
     expect(shed).toBeInstanceOf(LlmOverloadedError);
     expect(shed).toMatchObject({ code: "llm_overloaded", retryable: true });
     expect(client.getMetrics()).toMatchObject({ queued: 0, emergencyMode: true });
 
-    delete process.env.EMERGENCY_MODE;
+    setSwitch("EMERGENCY_MODE", undefined);
     const queued = ask("queues again", { signal: stop.signal }).catch((err) => err);
     expect(client.getMetrics().queued).toBe(1);
     stop.abort();

@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { resetAsyncLlmClientForTests } from "../../runtime/client.js";
+import { reloadLlmSwitches } from "../../runtime/flags.js";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
 
 const RUNTIME_ENV = [
@@ -46,6 +47,17 @@ export function useStubUpstream(): { stub: () => OpenAiStub; sdk: () => OpenAI }
     }
   });
   return { stub: () => stub!, sdk: () => sdk! };
+}
+
+/**
+ * Flip a switch (DISABLE_POOL, FORCE_LEGACY_LLM, EMERGENCY_MODE, LLM_CANARY_PERCENT) and have the
+ * next call see it at once, as code flipping process.env would with reloadLlmSwitches; without
+ * it, a flip is seen within SWITCH_REFRESH_MS (flags.test.ts shows that).
+ */
+export function setSwitch(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+  reloadLlmSwitches();
 }
 
 /** Polls until `condition` holds (a wait for an event, not a speed check). */

@@ -68,6 +68,7 @@ def forget_process_client():
     llm_api._client = None
     llm_api._conflict_warned = False
     llm_api._paths.update(new=0, legacy=0)
+    llm_api.reload_llm_switches()
 
 
 class RuntimeTestCase(unittest.IsolatedAsyncioTestCase):
@@ -400,15 +401,26 @@ class FlagsAndCanaryTest(RuntimeTestCase):
         ]
         for env, expected in steps:
             os.environ.update(env)
+            llm_api.reload_llm_switches()
             with self.subTest(env=env):
                 self.assertIs(llm_api.use_new_llm_path(key="u1"), expected)
         self.assertEqual(llm_api.get_metrics()["paths"], {"new": 4, "legacy": 4})
+
+    def test_a_flip_is_seen_within_the_refresh_period_without_a_reload(self):
+        llm_api.get_async_llm_client(pool_size=2)
+        self.assertTrue(llm_api.use_new_llm_path(key="u1"))
+        os.environ["FORCE_LEGACY_LLM"] = "true"
+        self.assertTrue(llm_api.use_new_llm_path(key="u1"), "the last reading stands until the period ends")
+        read_at, values = llm_api._switches
+        llm_api._switches = (read_at - llm_api.SWITCH_REFRESH_S, values)  # the period has passed
+        self.assertFalse(llm_api.use_new_llm_path(key="u1"))
 
     def test_calls_with_no_user_key_are_drawn_at_random_so_the_canary_holds_its_share(self):
         llm_api.get_async_llm_client(pool_size=2, canary_percent=30)
         chosen = sum(llm_api.use_new_llm_path(key=None) for _ in range(10_000))
         self.assertAlmostEqual(chosen / 100, 30, delta=2)
         os.environ["LLM_CANARY_PERCENT"] = "0"
+        llm_api.reload_llm_switches()
         self.assertFalse(any(llm_api.use_new_llm_path(key="") for _ in range(100)))
 
     def test_canary_percent_given_in_code_picks_the_same_users(self):
@@ -432,6 +444,7 @@ class ProcessClientTest(RuntimeTestCase):
     def test_the_environment_overrides_the_settings_given_in_code(self):
         client = llm_api.get_async_llm_client(pool_size=3, canary_percent=50, max_queue=7, timeout_s=9)
         os.environ.update(LLM_POOL_SIZE="12", LLM_CANARY_PERCENT="5", LLM_MAX_QUEUE="40", LLM_TIMEOUT_MS="1500")
+        llm_api.reload_llm_switches()
         self.assertEqual((client.pool_size, client.canary_percent, client.max_queue, client.timeout_s), (12, 5, 40, 1.5))
         os.environ["LLM_POOL_SIZE"] = "lots"
         with self.assertLogs("llm_api", "WARNING"):
