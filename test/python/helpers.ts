@@ -1,16 +1,13 @@
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, posix, relative } from "node:path";
+import { join, posix, relative } from "node:path";
 import type { MigrationOutcome } from "../../transforms/types.js";
 import { startServer } from "../e2e/support.js";
-import { DEFAULT_SETTINGS, listFiles, migrateTree, REPO, ROOT } from "../transforms/helpers.js";
+import { DEFAULT_SETTINGS, migrateTree, PYTHON, pyCompile as compileFolder, REPO, ROOT, writeTree } from "../transforms/helpers.js";
 
 // The fixture layout and its file helpers are the TypeScript fixtures' own.
-export { DEFAULT_SETTINGS, expectedTree, listFiles, readTree, REPO, ROOT, writeOutputs } from "../transforms/helpers.js";
+export { DEFAULT_SETTINGS, expectedTree, listFiles, PYTHON, readTree, REPO, ROOT, writeOutputs } from "../transforms/helpers.js";
 
-// Debian's interpreter sees python3-fastapi, python3-uvicorn and python3-httpx; a pyenv python3 on PATH may not.
-export const PYTHON = "/usr/bin/python3";
 export const PYTHON_FIXTURES = join(REPO, "fixtures", "python");
 
 export interface PythonRun {
@@ -29,20 +26,12 @@ export async function migratePythonTree(tree: Map<string, string>, only?: readon
   return { outcome: { ...outcome, runtimeDir: runtimeDir === undefined ? undefined : posix.join(ROOT, runtimeDir) }, sources: python };
 }
 
-/** Byte-compiles every module of the tree, plus the vendored llm_api.py, with Debian's Python; returns its complaints. */
+/** Byte-compiles every module of the tree, plus the vendored runtime, with Debian's Python; returns its complaints. */
 export function pyCompile(tree: Map<string, string>, runtimeDir: string | undefined): string {
   const dir = mkdtempSync(join(tmpdir(), "llm-migrate-py-"));
   try {
-    for (const [path, text] of tree) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    if (runtimeDir) copyFileSync(join(REPO, "runtime", "python", "llm_api.py"), join(dir, relative(ROOT, runtimeDir), "llm_api.py"));
-    const modules = listFiles(dir).filter((p) => p.endsWith(".py"));
-    execFileSync(PYTHON, ["-m", "py_compile", ...modules], { cwd: dir, stdio: "pipe", env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } });
-    return "";
-  } catch (error) {
-    return String((error as { stderr?: Buffer }).stderr ?? error);
+    writeTree(dir, tree);
+    return compileFolder(dir, runtimeDir === undefined ? undefined : relative(ROOT, runtimeDir)).join("\n");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

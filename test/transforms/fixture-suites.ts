@@ -1,7 +1,8 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { transforms } from "../../transforms/index.js";
+import { reasonTable, transforms } from "../../transforms/index.js";
+import type { MigrationOutcome } from "../../transforms/types.js";
 import { checkCompiles, expectedTree, FIXTURES, migrateTree, readTree, writeOutputs, type MigrationRun } from "./helpers.js";
 
 const update = process.env.UPDATE_FIXTURES === "1";
@@ -59,7 +60,11 @@ export function defineFixtureSuite({ folder, only }: FixtureSuite): void {
       for (const [name, result] of done) results.set(name, { ...result, compileErrors: compiled.get(name) ?? [] });
     }, 600_000);
 
-    it.each(cases)("%s", (name) => {
+    const labelled = cases.map((name) => {
+      const description = readReport(join(dir, name))?.description;
+      return [description ? `${name}: ${description}` : name, name] as const;
+    });
+    it.each(labelled)("%s", (_label, name) => {
       const result = results.get(name);
       if (result instanceof Error || result === undefined) throw result ?? new Error("not run");
       const { input, first, second, compileErrors } = result;
@@ -68,7 +73,52 @@ export function defineFixtureSuite({ folder, only }: FixtureSuite): void {
       for (const [path, text] of second.sources) expect(text, `second run changed ${path}`).toBe(first.sources.get(path));
       const changed = [...first.sources].some(([path, text]) => input.get(path) !== text);
       if (changed) expect(second.outcome.alreadyMigrated || second.outcome.runtimeDir === undefined).toBe(true);
+      // Nothing edited, nothing vendored.
+      else if (!first.outcome.alreadyMigrated) expect(first.runtimeDir, "runtime vendored into an unchanged tree").toBeUndefined();
       expect(compileErrors).toEqual([]);
+      checkReport(join(dir, name), first.outcome);
     });
   });
+}
+
+/**
+ * <case>/report.json, when there is one: what the report must say of the first run. Call sites and
+ * findings are compared whole; an expected entry without a message takes the reason table's.
+ * `outcome` is matched in part (framework, client, runtime flavour …).
+ */
+interface ExpectedReport {
+  description?: string;
+  callSites: object[];
+  findings: object[];
+  outcome?: object;
+}
+
+function readReport(caseDir: string): ExpectedReport | undefined {
+  const path = join(caseDir, "report.json");
+  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as ExpectedReport) : undefined;
+}
+
+function checkReport(caseDir: string, outcome: MigrationOutcome): void {
+  const report = readReport(caseDir);
+  if (!report) return;
+  const asExpected = <T extends { message?: string }>(actual: readonly T[], expected: readonly object[]) =>
+    actual.map((entry, i) => {
+      if (expected[i] && "message" in expected[i]) return entry;
+      const { message: _message, ...rest } = entry;
+      return rest;
+    });
+  if (update) {
+    const strip = <T extends { message?: string }>(entries: readonly T[]) => entries.map(({ message: _message, ...rest }) => rest);
+    writeFileSync(join(caseDir, "report.json"), JSON.stringify({ ...report, callSites: strip(outcome.callSites), findings: asExpected(outcome.findings, report.findings) }, null, 2) + "\n");
+    return;
+  }
+  expect(asExpected(outcome.callSites, report.callSites), "report.json callSites").toEqual(report.callSites);
+  expect(asExpected(outcome.findings, report.findings), "report.json findings").toEqual(report.findings);
+  for (const site of outcome.callSites.filter((s) => s.state === "left")) {
+    expect(reasonTable.find((r) => r.code === site.reason)?.message, site.reason).toBe(site.message);
+  }
+  for (const [i, finding] of outcome.findings.entries()) {
+    if (!(report.findings[i] && "message" in report.findings[i])) expect(reasonTable.find((r) => r.code === finding.code)?.message, finding.code).toBe(finding.message);
+  }
+  if (report.outcome) expect(outcome).toMatchObject(report.outcome);
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import ts from "typescript";
@@ -117,14 +117,19 @@ export function checkCompiles(cases: readonly CompileCase[]): Map<string, string
       writeTree(caseDir, tree);
       // Without one, the repo's own package.json ("type": "module") would decide the module system.
       if (!tree.has("package.json")) writeFileSync(join(caseDir, "package.json"), "{}\n");
-      if (runtimeDir !== undefined) {
-        const target = join(caseDir, runtimeDir);
-        mkdirSync(target, { recursive: true });
-        for (const file of readdirSync(join(REPO, "runtime"))) {
-          if (file.endsWith(".ts")) cpSync(join(REPO, "runtime", file), join(target, file));
-        }
-      }
       const sources = [...tree.keys()].filter((p) => SOURCE.test(p));
+      if (runtimeDir !== undefined && sources.length > 0) {
+        // A link to one shared copy per module system: TypeScript follows it to the real path, so
+        // the runtime is checked once per program, not once per case, and as ESM or CommonJS the
+        // way the case's package.json would load it.
+        const target = join(caseDir, runtimeDir);
+        mkdirSync(dirname(target), { recursive: true });
+        symlinkSync(sharedRuntime(dir, moduleType(tree, runtimeDir), typed), target, "dir");
+      }
+      if ([...tree.keys()].some((p) => p.endsWith(".py"))) {
+        errors.get(name)!.push(...pyCompile(caseDir, runtimeDir));
+        continue;
+      }
       if (sources.some((p) => TYPESCRIPT.test(p))) {
         typed.push(...listFiles(caseDir).filter((p) => TYPESCRIPT.test(p)).map((p) => join(caseDir, p)));
         continue;
@@ -137,12 +142,13 @@ export function checkCompiles(cases: readonly CompileCase[]): Map<string, string
         }
       }
     }
-    for (const diagnostic of typeCheck(typed)) {
+    for (const diagnostic of typeCheck(dir, typed)) {
       const path = diagnostic.file ? relative(dir, diagnostic.file.fileName).split("\\").join("/") : "";
       const [name = "", ...rest] = path.split("/");
-      const where = diagnostic.file ? `${rest.join("/")}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1}: ` : "";
-      const list = errors.get(name) ?? [...errors.values()].flat();
-      list.push(where + ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"));
+      const where = diagnostic.file ? `${errors.has(name) ? rest.join("/") : path}:${diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1}: ` : "";
+      const message = where + ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n");
+      // An error in the shared runtime (or in no file) fails every case.
+      for (const list of errors.has(name) ? [errors.get(name)!] : errors.values()) list.push(message);
     }
     return errors;
   } finally {
@@ -166,10 +172,50 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   typeRoots: [join(REPO, "node_modules/@types")],
 };
 
+/** Debian's interpreter (python3-fastapi and friends); a pyenv python3 on PATH may not see them. */
+export const PYTHON = "/usr/bin/python3";
+
+/** Byte-compiles every module in a folder, with the vendored Python runtime in runtimeDir (relative); returns the complaints. */
+export function pyCompile(caseDir: string, runtimeDir: string | undefined): string[] {
+  if (runtimeDir !== undefined) {
+    for (const file of ["llm_api.py", "llm_shared_limit.py"]) cpSync(join(REPO, "runtime", "python", file), join(caseDir, runtimeDir, file));
+  }
+  const modules = listFiles(caseDir).filter((p) => p.endsWith(".py"));
+  try {
+    execFileSync(PYTHON, ["-m", "py_compile", ...modules], { cwd: caseDir, stdio: "pipe", env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } });
+    return [];
+  } catch (error) {
+    return [String((error as { stderr?: Buffer }).stderr ?? error)];
+  }
+}
+
+/** The nearest package.json's "type" above the runtime's folder, as Node would read it. */
+function moduleType(tree: Map<string, string>, runtimeDir: string): string {
+  for (let dir = runtimeDir; ; dir = dirname(dir)) {
+    const text = tree.get(dir === "." ? "package.json" : `${dir}/package.json`);
+    if (text !== undefined) return (JSON.parse(text) as { type?: string }).type ?? "commonjs";
+    if (dir === "." || dir === "") return "commonjs";
+  }
+}
+
+/** dir/runtime-<type>/: the runtime's .ts files once, added to the program's files the first time. */
+function sharedRuntime(dir: string, type: string, typed: string[]): string {
+  const target = join(dir, `runtime-${type}`);
+  if (existsSync(target)) return target;
+  mkdirSync(target);
+  writeFileSync(join(target, "package.json"), JSON.stringify({ type }) + "\n");
+  for (const file of readdirSync(join(REPO, "runtime"))) {
+    if (!file.endsWith(".ts")) continue;
+    cpSync(join(REPO, "runtime", file), join(target, file));
+    typed.push(join(target, file));
+  }
+  return target;
+}
+
 /** Declaration files (lib, node_modules) parse once per test file, not once per program. */
 const declarationFiles = new Map<string, ts.SourceFile>();
 
-function typeCheck(files: readonly string[]): readonly ts.Diagnostic[] {
+function typeCheck(dir: string, files: readonly string[]): readonly ts.Diagnostic[] {
   if (files.length === 0) return [];
   const host = ts.createCompilerHost(COMPILER_OPTIONS);
   const getSourceFile = host.getSourceFile.bind(host);
@@ -182,5 +228,17 @@ function typeCheck(files: readonly string[]): readonly ts.Diagnostic[] {
     }
     return file;
   };
+  // TypeScript follows links only into node_modules; a case's runtime link is followed here too.
+  const cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), (name) => name, COMPILER_OPTIONS);
+  host.resolveModuleNameLiterals = (literals, containingFile, redirected, options, containingSourceFile) =>
+    literals.map((literal) => {
+      const mode = ts.getModeForUsageLocation(containingSourceFile, literal, options);
+      const result = ts.resolveModuleName(literal.text, containingFile, options, host, cache, redirected, mode);
+      const resolved = result.resolvedModule;
+      if (resolved && resolved.resolvedFileName.startsWith(dir + "/") && !resolved.isExternalLibraryImport) {
+        return { ...result, resolvedModule: { ...resolved, resolvedFileName: realpathSync(resolved.resolvedFileName) } };
+      }
+      return result;
+    });
   return ts.getPreEmitDiagnostics(ts.createProgram(files, COMPILER_OPTIONS, host));
 }
