@@ -83,7 +83,7 @@ export function accepts(expect: readonly Expectation[], outcome: Outcome): boole
       case "gated":
         return outcome.kind === "gated";
       case "per-request":
-        return outcome.kind === "per-request" || (outcome.kind === "left" && outcome.reason === "PER_REQUEST_CLIENT");
+        return outcome.kind === "per-request" || (outcome.kind === "left" && (outcome.reason === "PER_REQUEST_CLIENT" || outcome.reason === "PER_REQUEST_CREDENTIAL"));
       case "left":
         return outcome.kind === "left" && (wanted.reasons.length === 0 || wanted.reasons.includes(outcome.reason));
     }

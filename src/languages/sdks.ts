@@ -267,7 +267,8 @@ export const SDKS: readonly SdkRow[] = [
     id: "py-openai",
     language: "python",
     packages: ["openai"],
-    clientClasses: ["OpenAI", "AsyncOpenAI", "AzureOpenAI", "AsyncAzureOpenAI"],
+    // `Client` and `AsyncClient` are the package's own aliases of OpenAI and AsyncOpenAI.
+    clientClasses: ["OpenAI", "AsyncOpenAI", "AzureOpenAI", "AsyncAzureOpenAI", "Client", "AsyncClient"],
     calls: [
       ...calls(["chat.completions.create", "completions.create", "responses.create"], PARAM_STREAM),
       ...calls(["embeddings.create", "moderations.create", "images.generate", "beta.chat.completions.parse", "chat.completions.parse", "responses.parse"]),

@@ -42,6 +42,12 @@ describe("Python call-site reports", () => {
       { file: "main.py", line: 32, callee: "llm.create_chat_completion", state: "left", reason: "PY_THREAD_LOCK" },
       { file: "main.py", line: 38, callee: "llm.create_chat_completion", state: "left", reason: "PY_STREAMING" },
     ]],
+    // built per request: from the server's key (env, settings) gated; from the caller's key left by design
+    ["per-request-server-key", [
+      { file: "main.py", line: 28, callee: "client.chat.completions.create", state: "rewritten", key: "user_id" },
+      { file: "main.py", line: 35, callee: "llm.chat.completions.create", state: "rewritten" },
+      { file: "main.py", line: 43, callee: "client.chat.completions.create", state: "left", reason: "PER_REQUEST_CREDENTIAL" },
+    ]],
     ["transformers-pipeline-call", [
       { file: "main.py", line: 13, callee: "generator", state: "rewritten", key: "request.client.host if request.client else None" },
     ]],
@@ -50,13 +56,12 @@ describe("Python call-site reports", () => {
     expect(outcome.callSites.map(({ column: _c, message: _m, ...site }) => site)).toEqual(expected);
   });
 
-  it("reports a client built per request and leaves it", async () => {
+  it("leaves a call on the caller's own key by design, and says where its client is built", async () => {
     const outcome = await reportOf("per-request-client-unchanged");
-    expect(outcome.callSites).toEqual([]);
-    expect(outcome.findings.map((f) => [f.code, f.file, f.line])).toEqual([
-      ["PER_REQUEST_CLIENT", "main.py", 9],
-      ["NO_SHARED_CLIENT", undefined, undefined],
+    expect(outcome.callSites.map(({ file, line, state, reason }) => ({ file, line, state, reason }))).toEqual([
+      { file: "main.py", line: 10, state: "left", reason: "PER_REQUEST_CREDENTIAL" },
     ]);
+    expect(outcome.findings.map((f) => [f.code, f.file, f.line])).toEqual([["PER_REQUEST_CLIENT", "main.py", 9]]);
   });
 });
 

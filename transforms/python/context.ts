@@ -71,7 +71,9 @@ export function analyse(input: MigrationInput): PythonAnalysis {
   const sdkClients = findLlmClients(files, input.settings).clients;
   const made = unique([...findClientCalls(files, sdkClients, new Map()), ...findModuleCalls(files), ...findLlmHttpCalls(files)]);
   const gatedBefore = migrated.map((m) => m.conditional);
-  let wrappers = findWrappers(made, gatedBefore);
+  // A call on the caller's own key is left by design: it makes no wrapper whose callers would be gated.
+  const shared = made.filter((call) => !call.client?.perRequestCredential);
+  let wrappers = findWrappers(shared, gatedBefore);
   let detection: PythonClientDetection;
   let wrapperCalls: PythonLlmCall[];
   // Each round can only add wrappers (one more layer of callers); ten layers is more than any app has.
@@ -82,7 +84,7 @@ export function analyse(input: MigrationInput): PythonAnalysis {
       ...findClientCalls(files, wrapperClients, wrappers.classes, input.settings.method, wrappers.gatedInside),
       ...findWrapperFunctionCalls(files, wrappers.functions),
     ];
-    const next = findWrappers([...made, ...wrapperCalls], gatedBefore);
+    const next = findWrappers([...shared, ...wrapperCalls], gatedBefore);
     if (sameWrappers(next, wrappers) || round === 10) break;
     wrappers = next;
   }

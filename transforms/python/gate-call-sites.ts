@@ -63,6 +63,7 @@ function isClientAddress(key: string): boolean {
 }
 
 function decide(call: PythonLlmCall, context: PythonMigrationContext): Decision {
+  if (call.client?.perRequestCredential) return { reason: "PER_REQUEST_CREDENTIAL" };
   const fn = enclosingFunction(call.call);
   if (!fn) return { reason: "TOP_LEVEL" };
   if (fn.type === "lambda") return { reason: "SYNC_CALLBACK" };

@@ -49,8 +49,9 @@ export function findClientCalls(
   for (const client of clients) {
     for (const file of files) {
       const reachesByName = client.access.kind === "name" && (file === client.file || importsName(file, client.access.name));
-      if (client.access.kind === "self" && file !== client.file) continue;
-      for (const call of descendants(client.access.kind === "self" ? client.access.cls : file.root, "call")) {
+      if ((client.access.kind === "self" || client.access.kind === "local") && file !== client.file) continue;
+      const scope = client.access.kind === "self" ? client.access.cls : client.access.kind === "local" ? client.access.fn : file.root;
+      for (const call of descendants(scope, "call")) {
         const fn = call.childForFieldName("function");
         if (fn?.type !== "attribute" && fn?.type !== "identifier") continue;
         const match = splitClientCall(fn.text, client, reachesByName, aliasesIn(call, client, files));
@@ -119,6 +120,7 @@ function splitClientCall(callee: string, client: PythonLlmClient, reachesByName:
   const receivers = [...aliases];
   if (client.access.kind === "name" && reachesByName) receivers.push(client.access.name);
   if (client.access.kind === "self") receivers.push(`self.${client.access.attribute}`);
+  if (client.access.kind === "local") receivers.push(client.access.name);
   for (const receiver of receivers) {
     if (callee === receiver) return "";
     if (callee.startsWith(`${receiver}.`)) return callee.slice(receiver.length + 1);
@@ -140,7 +142,7 @@ function splitClientCall(callee: string, client: PythonLlmClient, reachesByName:
  */
 function aliasesIn(call: PythonNode, client: PythonLlmClient, files: readonly PythonSourceFile[]): Set<string> {
   const aliases = new Set<string>();
-  if (client.access.kind === "self") return aliases;
+  if (client.access.kind === "self" || client.access.kind === "local") return aliases;
   const isClient = (expression: string) =>
     client.access.kind === "state" ? expression.endsWith(`.state.${client.access.attribute}`) : client.access.kind === "name" && expression === client.access.name;
   const ofClass = new RegExp(`(^|[^\\w.])${client.constructedWith}($|[^\\w])`);

@@ -1,5 +1,6 @@
 import type { SdkRow } from "../sdks.js";
 import { ancestors, children, descendants, enclosingFunction, type PythonNode, type PythonSourceFile } from "./parse.js";
+import { takesRequestCredential } from "./find-credential.js";
 import { definitionOf } from "./imports.js";
 import { importedPackages, localModelRows, sdkClientClass } from "./sdk-table.js";
 
@@ -15,7 +16,9 @@ export type ClientAccess =
   /** An attribute of the app's state (`app.state.llm_client`, read as `request.app.state.llm_client`). */
   | { kind: "state"; attribute: string }
   /** An attribute set on `self` in a class (`self.client = OpenAI()`), reached by that class's methods. */
-  | { kind: "self"; cls: PythonNode; attribute: string };
+  | { kind: "self"; cls: PythonNode; attribute: string }
+  /** A local name in one function: a client built per request (`client = OpenAI(...)` in a handler). */
+  | { kind: "local"; fn: PythonNode; name: string };
 
 export interface PythonLlmClient {
   file: PythonSourceFile;
@@ -31,6 +34,8 @@ export interface PythonLlmClient {
   isAsync: boolean;
   /** The SDK table's row, for an SDK client or a local model. */
   row?: SdkRow;
+  /** A client built per request from the request's own credential: its calls are left by design. */
+  perRequestCredential?: boolean;
 }
 
 /** A project class (any name) whose methods make LLM calls: its name and those methods. */
@@ -38,7 +43,7 @@ export type WrapperClasses = ReadonlyMap<string, ReadonlySet<string>>;
 
 export interface PythonClientDetection {
   clients: PythonLlmClient[];
-  /** SDK clients built inside a function for one request: not shared, left as they are. */
+  /** SDK clients built inside a function for one request from the request's own credential: left as they are. */
   perRequest: { file: PythonSourceFile; construction: PythonNode }[];
 }
 
@@ -62,12 +67,17 @@ export function findLlmClients(files: readonly PythonSourceFile[], settings: { c
       // --client names the one client to migrate; a wrapper is only looked for once wrappers are known.
       if (settings.client !== undefined ? !named : !built) continue;
       if (!built && !wrappers) continue;
-      const access = accessOf(target, assignment);
-      if (!access) {
-        if (built?.kind === "sdk" && enclosingFunction(assignment) && !handedOn(assignment)) perRequest.push({ file, construction: value });
-        continue;
+      let access = accessOf(target, assignment);
+      const fn = enclosingFunction(assignment);
+      // Built for one request: its calls in the function are found too, then gated or, on the caller's own key, left.
+      const perRequestCredential = !access && built?.kind === "sdk" && takesRequestCredential(value);
+      if (!access && built?.kind === "sdk" && fn?.type === "function_definition" && target.type === "identifier" && !handedOn(assignment)) {
+        access = { kind: "local", fn, name: target.text };
+        if (perRequestCredential) perRequest.push({ file, construction: value });
       }
-      const name = access.kind === "name" ? access.name : access.kind === "state" ? `app.state.${access.attribute}` : `self.${access.attribute}`;
+      else if (!access && built?.kind === "sdk" && fn && !handedOn(assignment)) perRequest.push({ file, construction: value });
+      if (!access) continue;
+      const name = access.kind === "name" || access.kind === "local" ? access.name : access.kind === "state" ? `app.state.${access.attribute}` : `self.${access.attribute}`;
       if (clients.some((c) => c.name === name && sameScope(c, file, access))) continue;
       clients.push({
         file,
@@ -78,6 +88,7 @@ export function findLlmClients(files: readonly PythonSourceFile[], settings: { c
         constructedWith: built?.constructedWith ?? calleeName(value),
         isAsync: built?.isAsync ?? false,
         ...(built?.row ? { row: built.row } : {}),
+        ...(perRequestCredential ? { perRequestCredential } : {}),
       });
     }
   }
@@ -132,6 +143,7 @@ function handedOn(assignment: PythonNode): boolean {
 function sameScope(client: PythonLlmClient, file: PythonSourceFile, access: ClientAccess): boolean {
   if (access.kind === "state") return true;
   if (access.kind === "self") return client.access.kind === "self" && client.access.cls.equals(access.cls);
+  if (access.kind === "local") return client.access.kind === "local" && client.access.fn.equals(access.fn);
   return client.file === file;
 }
 

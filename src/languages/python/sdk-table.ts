@@ -1,6 +1,6 @@
 import { LLM_HTTP_APIS, sdkRows, type SdkCall, type SdkRow } from "../sdks.js";
 import { UNKNOWN } from "./string-value.js";
-import { children, type PythonNode, type PythonSourceFile } from "./parse.js";
+import { children, descendants, type PythonNode, type PythonSourceFile } from "./parse.js";
 
 /** The Python rows of the one SDK table: detection reads SDK names from here, never from lists of its own. */
 const ROWS = sdkRows("python");
@@ -39,7 +39,21 @@ export function sdkClientClass(call: PythonNode, packages: ReadonlySet<string>):
   const fn = call.childForFieldName("function");
   const name = (fn?.type === "attribute" ? fn.childForFieldName("attribute") : fn)?.text ?? "";
   const row = SDK_ROWS.find((r) => r.clientClasses.includes(name) && r.packages.some((p) => packages.has(p)));
+  if (row && GENERIC_NAMES.has(name) && !fromRow(call, fn, name, row)) return undefined;
   return row && { row, isAsync: name.startsWith("Async") };
+}
+
+/** Class names other libraries use too (`httpx.AsyncClient`): an SDK's only when taken from its package. */
+const GENERIC_NAMES = new Set(["Client", "AsyncClient"]);
+
+/** `openai.AsyncClient(...)`, or `AsyncClient(...)` in a module that has `from openai import AsyncClient`. */
+function fromRow(call: PythonNode, fn: PythonNode | null, name: string, row: SdkRow): boolean {
+  if (fn?.type === "attribute") return row.packages.includes(fn.childForFieldName("object")?.text ?? "");
+  let root = call;
+  while (root.parent) root = root.parent;
+  return descendants(root, "import_from_statement").some(
+    (statement) => row.packages.includes(statement.childForFieldName("module_name")?.text ?? "") && children(statement).slice(1).some((n) => n.text === name),
+  );
 }
 
 /** Rows whose module is itself the client before a version (`openai.ChatCompletion.create` before openai 1.0). */
