@@ -36,6 +36,13 @@ export interface GenerateOptions {
   model?: string;
   api?: "responses" | "chat";
   key?: unknown;
+  /**
+   * The OpenAI-compatible endpoint a migrated wrapper called (its `LLM_BASE_URL`, say), and its
+   * key. Unset: the SDK's own default (OPENAI_BASE_URL). With a base URL but no key, no key is sent
+   * there: OPENAI_API_KEY is never handed to another host.
+   */
+  baseURL?: string | undefined;
+  apiKey?: string | undefined;
 }
 
 export interface AsyncLlmClient {
@@ -87,6 +94,8 @@ class GatedLlmClient implements AsyncLlmClient {
   private draining = false;
   private readonly clock = new DeadlineClock();
   private sdk: Promise<SdkLike> | undefined;
+  /** SDK instances for the endpoints wrappers called, by base URL and key. */
+  private readonly endpointSdks = new Map<string, Promise<SdkLike>>();
   /** Rate-limit headers of answers to generateResponseAsync, by the answer they came with. */
   private readonly readings = new WeakMap<object, RateLimitReading>();
   /** Moving average of tokens per call (from responses' usage), to turn remaining tokens into calls. */
@@ -248,7 +257,7 @@ class GatedLlmClient implements AsyncLlmClient {
 
   generateResponseAsync(messages: readonly ChatMessageLike[] | string, opts: GenerateOptions = {}): Promise<unknown> {
     // Started before queueing, so that loading the SDK overlaps the wait for a slot.
-    const sdk = this.ownSdk();
+    const sdk = opts.baseURL === undefined && opts.apiKey === undefined ? this.ownSdk() : this.endpointSdk(opts.baseURL, opts.apiKey);
     const model = opts.model ?? this.settings.model ?? process.env["LLM_MODEL"] ?? "gpt-4o-mini";
     const runOptions = { key: opts.key, signal: opts.signal };
     const labels = this.labelsFor(model);
@@ -304,15 +313,27 @@ class GatedLlmClient implements AsyncLlmClient {
     return this.sdk;
   }
 
-  private async makeSdk(): Promise<SdkLike> {
+  private endpointSdk(baseURL: string | undefined, apiKey: string | undefined): Promise<SdkLike> {
+    const id = `${baseURL ?? ""}\u0000${apiKey ?? ""}`;
+    let sdk = this.endpointSdks.get(id);
+    if (!sdk) {
+      // No base URL: the SDK's default one (OPENAI_BASE_URL), as the wrapper's `new OpenAI({ apiKey })`.
+      sdk = this.makeSdk({ ...(baseURL === undefined ? {} : { baseURL }), apiKey: apiKey || PLACEHOLDER_API_KEY });
+      sdk.catch(() => undefined);
+      this.endpointSdks.set(id, sdk);
+    }
+    return sdk;
+  }
+
+  private async makeSdk(endpoint?: { baseURL?: string; apiKey: string }): Promise<SdkLike> {
     const given = this.settings.openai as SdkLike | undefined;
-    if (given) return typeof given.withOptions === "function" ? given.withOptions({ maxRetries: 0 }) : given;
+    if (given && !endpoint) return typeof given.withOptions === "function" ? given.withOptions({ maxRetries: 0 }) : given;
     // Loaded on first use, and by a name TypeScript does not resolve: a project that only gates its
     // own SDK calls (Anthropic, openai v3) needs no openai v4+ to install or compile the runtime.
     const sdkModule = "openai";
     const { OpenAI } = (await import(sdkModule)) as { OpenAI: new (options: object) => unknown };
     // baseURL, organization and project come from the environment as the SDK reads them.
-    return new OpenAI({ apiKey: process.env["OPENAI_API_KEY"] || PLACEHOLDER_API_KEY, maxRetries: 0 }) as SdkLike;
+    return new OpenAI(endpoint ? { ...endpoint, maxRetries: 0 } : { apiKey: process.env["OPENAI_API_KEY"] || PLACEHOLDER_API_KEY, maxRetries: 0 }) as SdkLike;
   }
 }
 

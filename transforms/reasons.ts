@@ -77,6 +77,11 @@ export const reasons = {
     message: "the wrapper call passes more than the messages, which generateResponseAsync would drop",
     fix: "pass the extra settings through the async client's options by hand",
   },
+  WRAPPER_TARGET_UNKNOWN: {
+    scope: "call-site",
+    message: "the wrapper's endpoint, model or API (chat completions or Responses) could not be read from its code, or its request carries more than the model and the messages, so the new path could not call the same thing",
+    fix: "gate the wrapper's own upstream call (its SDK request or fetch) by hand with gateLlmCall()",
+  },
   NON_TEXT_RESULT: {
     scope: "call-site",
     message: "the wrapper returns something other than text, which the new path cannot reproduce",
@@ -155,8 +160,8 @@ export const reasons = {
   },
   BLOCKING_CHILD_PROCESS: {
     scope: "finding",
-    message: "the client blocks the event loop in a child process (execSync, execFileSync or spawnSync of curl or ollama); the new path calls the model's OpenAI-compatible API with generateResponseAsync instead",
-    fix: "point OPENAI_BASE_URL and LLM_MODEL at the same model (ollama: OPENAI_BASE_URL=http://127.0.0.1:11434/v1)",
+    message: "the client blocks the event loop in a child process (execSync, execFileSync or spawnSync of curl or ollama); the new path calls the same endpoint and model over HTTP with generateResponseAsync instead (ollama run: its OpenAI-compatible API at 127.0.0.1:11434)",
+    fix: "nothing to do; if ollama listens elsewhere (OLLAMA_HOST), change the baseURL written at the call site",
   },
   COMMAND_INJECTION: {
     scope: "finding",

@@ -10,7 +10,7 @@ import { copyServer, llmMigrate, removeScratch, repoRoot } from "../e2e/support.
 import { describeWithFastapi } from "../debian-python.js";
 
 const GATED_CALL = `const reply = useNewLlmPath({ key: userId })
-    ? extractOutputText(await getAsyncLlmClient().generateResponseAsync(messages))
+    ? extractOutputText(await getAsyncLlmClient().generateResponseAsync(messages, { model: process.env.LLM_MODEL ?? "gpt-4o-mini", api: "chat", baseURL: process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1", apiKey: process.env.OPENAI_API_KEY ?? "" }))
     : llmClient.generateResponse(messages);`;
 
 /** Zombies waiting for init to reap them do not count. */

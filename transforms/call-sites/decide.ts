@@ -3,6 +3,7 @@ import type { Serialisation } from "../../src/languages/typescript/find-serialis
 import { findUserKey } from "../../src/languages/typescript/find-user-key.js";
 import type { LlmCall } from "../../src/languages/typescript/find-llm-calls.js";
 import { isTypeScriptFile } from "../../src/languages/typescript/source-style.js";
+import { wrapperTarget, type WrapperTarget } from "../../src/languages/typescript/wrapper-target.js";
 import type { Analysis } from "../context.js";
 import type { RouteHandler } from "../frameworks/index.js";
 import type { ReasonCode } from "../reasons.js";
@@ -24,6 +25,8 @@ export type CallSitePlan =
       awaitResult: boolean;
       /** The one-at-a-time queue or mutex call around an SDK call, which the new path leaves out. */
       serialisedBy?: CallExpression;
+      /** A wrapper call: the endpoint, model and API the new path calls, as the wrapper does. */
+      target?: WrapperTarget;
     };
 
 export function routeHandlersByFunction(analysis: Analysis): Map<Node, RouteHandler> {
@@ -90,6 +93,7 @@ export function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map
   const awaitResult = llmCall.streamHelper && !Node.isAwaitExpression(call.getParent());
   const wrapper = analysis.detection.clients.find((c) => c.kind === "wrapper");
   const returnsPromise = (api === "sdk" && !awaitResult) || (api === "wrapper" && (wrapper?.methodReturnsPromise ?? typeIsPromise(call)));
+  let target: WrapperTarget | undefined;
   if (api === "wrapper") {
     if (call.getArguments().length !== 1) return { state: "left", reason: "EXTRA_ARGUMENTS" };
     if (!resultIsText(call, returnsPromise)) return { state: "left", reason: "NON_TEXT_RESULT" };
@@ -114,6 +118,11 @@ export function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map
     }
   }
 
+  if (api === "wrapper") {
+    // Last: a call that cannot be rewritten where it stands says so first.
+    target = wrapperTarget(wrapper?.wrapperClass, wrapper?.method);
+    if (!target) return { state: "left", reason: "WRAPPER_TARGET_UNKNOWN" };
+  }
   const handler = nearestHandler(call, handlers);
   const key = findUserKey(call, {
     handler: handler?.fn,
@@ -121,7 +130,7 @@ export function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map
   });
   const serialisedBy = api === "sdk" && !awaitResult ? serialisingCall(call, serialisations) : undefined;
   const wrap = handler ? [handler] : handlersCalling(call, handlers);
-  return { state: "rewritten", key, makeAsync: makeAsyncFn, wrap, blocking: !returnsPromise, awaitResult, serialisedBy };
+  return { state: "rewritten", key, makeAsync: makeAsyncFn, wrap, blocking: !returnsPromise, awaitResult, serialisedBy, target };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Node, SyntaxKind, type SourceFile } from "ts-morph";
 import { optionsFormOf } from "../../src/languages/sdks.js";
 import type { LlmCall } from "../../src/languages/typescript/find-llm-calls.js";
+import type { WrapperTarget } from "../../src/languages/typescript/wrapper-target.js";
 import { indentationAt, lineStartOf, type SourceStyle } from "../../src/languages/typescript/source-style.js";
 import type { EditPlan } from "../context.js";
 import type { ReasonCode } from "../reasons.js";
@@ -70,11 +71,20 @@ export function gatedCall(llmCall: LlmCall, decision: Extract<CallSitePlan, { st
     return needsParentheses(call) ? `(await ${gated})` : `await ${gated}`;
   }
   const messages = call.getArguments()[0]!.getText();
+  const target = decision.target ? `, ${targetOptions(decision.target)}` : "";
   const newPath = decision.blocking
-    ? `extractOutputText(await getAsyncLlmClient().generateResponseAsync(${messages}))`
-    : `getAsyncLlmClient().generateResponseAsync(${messages}).then(extractOutputText)`;
+    ? `extractOutputText(await getAsyncLlmClient().generateResponseAsync(${messages}${target}))`
+    : `getAsyncLlmClient().generateResponseAsync(${messages}${target}).then(extractOutputText)`;
   const conditional = `useNewLlmPath(${context})\n${inner}? ${reindent(newPath)}\n${inner}: ${reindent(call.getText())}`;
   return needsParentheses(call) ? `(${conditional})` : conditional;
+}
+
+/** `{ model: …, api: "chat", baseURL: … }`: what the wrapper calls, so that the new path calls the same. */
+function targetOptions(target: WrapperTarget): string {
+  const fields = [`model: ${target.model}`, `api: "${target.api}"`];
+  if (target.baseURL !== undefined) fields.push(`baseURL: ${target.baseURL}`);
+  if (target.apiKey !== undefined) fields.push(`apiKey: ${target.apiKey}`);
+  return `{ ${fields.join(", ")} }`;
 }
 
 function unusedName(node: Node, candidates: string[]): string {
