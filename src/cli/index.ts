@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { MigrateError } from "../engine/errors.js";
 import { toolPackage } from "../engine/package-root.js";
 import { paintFor } from "../report/colour.js";
+import { folder } from "./arguments.js";
 import type { ApplyCommandOptions, DetectionOptions, Output } from "./commands.js";
 import { EXIT, EXIT_CODES_HELP, type ExitCode } from "./exit-codes.js";
 import { progressOn, type Progress } from "./progress.js";
@@ -24,12 +25,6 @@ function canaryPercent(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError("must be a percentage from 0 to 100");
   return n;
-}
-
-/** An empty folder argument (`scan ''`, an unset shell variable) would otherwise mean the current folder. */
-function folder(value: string): string {
-  if (value.trim() === "") throw new InvalidArgumentError("must name a folder");
-  return value;
 }
 
 function identifier(value: string): string {

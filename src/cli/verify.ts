@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { paintFor } from "../report/colour.js";
 import { parseRoute, type Route } from "../verify/route.js";
+import { folder } from "./arguments.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
 import type { Io } from "./index.js";
 
@@ -32,9 +33,9 @@ function route(value: string): Route {
 export function addVerifyCommand(program: Command, io: Io, ran: (dir: string, code?: ExitCode) => void): void {
   program
     .command("verify")
-    .argument("<dir>", "the migrated server's folder")
+    .argument("<dir>", "the migrated server's folder", folder)
     .description("boot the migrated server against a local stub upstream and check that the pool works")
-    .option("--start <command>", "shell command that starts the server, reading PORT (default: package.json start, or uvicorn for FastAPI)")
+    .option("--start <command>", "shell command that starts the server, reading PORT (default: package.json start, uvicorn for FastAPI, aiohttp's runner for aiohttp)")
     .addOption(new Option("--route <route>", 'route to load, e.g. "POST /chat" (default: the route the migration gated)').argParser(route))
     .option("--body <json>", "JSON body to send; <i> becomes the request's number (default: a chat message from user verify-<i>)")
     .addOption(new Option("--requests <n>", "concurrent requests to send").argParser(wholeNumber(1)).default(9))

@@ -5,7 +5,7 @@
 import { Node, type SourceFile } from "ts-morph";
 import { migrateTypeScriptProject } from "../../transforms/index.js";
 import { detectFramework, type RouteRegistration } from "../../transforms/frameworks/index.js";
-import { fastapi } from "../../transforms/frameworks/fastapi.js";
+import { detectPythonFramework, type PythonFrameworkAdapter } from "../../transforms/frameworks/python-frameworks.js";
 import { migratePythonProject } from "../../transforms/python/index.js";
 import type { PythonSourceFile } from "../languages/python/parse.js";
 import type { CallSiteReport } from "../../transforms/types.js";
@@ -101,33 +101,37 @@ function modelRoutes(callSites: CallSiteReport[], spans: HandlerSpan[]): ModelRo
 export const PYTHON = "/usr/bin/python3";
 
 export interface PythonApp extends ModelRoutes {
-  /** `module:variable` for uvicorn, e.g. `app.main:app`. */
+  /** `module:variable`, e.g. `app.main:app`: what uvicorn imports, or what an aiohttp runner takes. */
   apps: string[];
+  /** The web framework the app is built with (`fastapi`, `aiohttp`), which decides how it is started. */
+  framework?: string;
 }
 
 export async function findPythonApp(dir: string): Promise<PythonApp> {
   let spans: (HandlerSpan & { gated: boolean })[] = [];
   let apps: string[] = [];
+  let framework: PythonFrameworkAdapter | undefined;
   // As for TypeScript: the routes and apps are read from the files the scan loaded, before the
-  // transforms edit them, with the same FastAPI adapter the transforms use.
+  // transforms edit them, with the same framework adapter the transforms use.
   const plan = await planMigration(dir, SCAN_SETTINGS, {
     format: false,
     migrate: (input) => {
       const files = input.pythonFiles ?? [];
-      apps = fastapi.findApps(files).map(({ file, name }) => `${pythonModule(input.rootDir, file)}:${name}`);
-      spans = files.flatMap((file) => pythonRouteSpans(input.rootDir, file));
+      framework = detectPythonFramework(files);
+      apps = (framework?.findApps(files) ?? []).map(({ file, name }) => `${pythonModule(input.rootDir, file)}:${name}`);
+      spans = framework ? files.flatMap((file) => pythonRouteSpans(input.rootDir, file, framework!)) : [];
       return migratePythonProject(input);
     },
   });
   const gated = spans.filter((span) => span.gated).map((span) => span.route);
   const fromSites = modelRoutes(plan.outcome.callSites, spans);
-  return { apps, routes: unique([...fromSites.routes, ...gated]), notGated: fromSites.notGated };
+  return { apps, framework: framework?.name, routes: unique([...fromSites.routes, ...gated]), notGated: fromSites.notGated };
 }
 
 const PYTHON_ROUTE_METHODS = new Set(["get", "post", "put", "patch", "delete"]);
 
-function pythonRouteSpans(rootDir: string, file: PythonSourceFile): (HandlerSpan & { gated: boolean })[] {
-  return fastapi
+function pythonRouteSpans(rootDir: string, file: PythonSourceFile, framework: PythonFrameworkAdapter): (HandlerSpan & { gated: boolean })[] {
+  return framework
     .findRoutes(file)
     .filter((route) => route.path !== undefined && PYTHON_ROUTE_METHODS.has(route.method))
     .map(({ fn, method, path }) => ({

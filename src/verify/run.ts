@@ -25,7 +25,7 @@ import { findTarget } from "./target.js";
 
 export interface VerifyOptions {
   dir: string;
-  /** Shell command that starts the server (default: package.json start, or uvicorn for FastAPI). */
+  /** Shell command that starts the server (default: package.json start, uvicorn for FastAPI, aiohttp's runner for aiohttp). */
   start?: string;
   route?: Route;
   /** JSON body; every `<i>` becomes the request's number. Default: a one-message chat for user verify-<i>. */

@@ -55,13 +55,25 @@ export async function findTarget(dir: string, overrides: { start?: string; route
   let start = overrides.start;
   if (start === undefined) {
     if (python.apps.length !== 1) {
-      const what = python.apps.length === 0 ? "no FastAPI app (`app = FastAPI(...)`)" : `several FastAPI apps (${python.apps.join(", ")})`;
+      const what = python.apps.length === 0 ? "no web app (`app = FastAPI(...)`, `app = web.Application()`)" : `several web apps (${python.apps.join(", ")})`;
       throw new BadInputError(".", `found ${what}: pass --start "<command>"`);
     }
-    // uvicorn does not read PORT itself; the shell expands it.
-    start = `${PYTHON} -m uvicorn ${python.apps[0]} --host 127.0.0.1 --port "$PORT"`;
+    start = pythonStart(python.apps[0]!, python.framework);
   }
   return withRoute({ rootDir, start, userField: "user_id", notGated: python.notGated }, python.routes, overrides.route);
+}
+
+/**
+ * How a Python app is started on PORT: FastAPI with uvicorn (which does not read PORT itself; the
+ * shell expands it), aiohttp with its own runner on the app object (importing the module does not
+ * run its `if __name__ == "__main__"` block, which may pick another port).
+ */
+function pythonStart(app: string, framework: string | undefined): string {
+  if (framework === "aiohttp") {
+    const [module, name] = app.split(":");
+    return `${PYTHON} -c 'import os; from aiohttp import web; from ${module} import ${name} as app; web.run_app(app, host="127.0.0.1", port=int(os.environ["PORT"]))'`;
+  }
+  return `${PYTHON} -m uvicorn ${app} --host 127.0.0.1 --port "$PORT"`;
 }
 
 function withRoute(target: Omit<VerifyTarget, "route" | "otherRoutes">, routes: Route[], chosen: Route | undefined): VerifyTarget {

@@ -42,6 +42,7 @@ describe("usage", () => {
     [["scan", ".", "--client", "llm client"], "llm-migrate: option '--client <name>' argument 'llm client' is invalid. must be a name such as llmClient or generateResponse (see llm-migrate --help)\n"],
     [["scan", ""], "llm-migrate: command-argument value '' is invalid for argument 'dir'. must name a folder (see llm-migrate --help)\n"],
     [["rollback", " "], "llm-migrate: command-argument value ' ' is invalid for argument 'dir'. must name a folder (see llm-migrate --help)\n"],
+    [["verify", ""], "llm-migrate: command-argument value '' is invalid for argument 'dir'. must name a folder (see llm-migrate --help)\n"],
     [["scan", ".", "--pool-size", "0"], "llm-migrate: option '--pool-size <n>' argument '0' is invalid. must be a whole number, 1 or more (see llm-migrate --help)\n"],
   ])("answers a usage error %j with exit 2 and one line", (args, stderr) => {
     expect(llmMigrate(...args)).toEqual({ status: 2, stdout: "", stderr });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupMembers } from "../../src/verify/processes.js";
 import { copyServer, llmMigrate, removeScratch, repoRoot } from "../e2e/support.js";
-import { describeWithFastapi } from "../debian-python.js";
+import { describeWithAiohttp, describeWithFastapi } from "../debian-python.js";
 
 const GATED_CALL = `const reply = useNewLlmPath({ key: userId })
     ? extractOutputText(await getAsyncLlmClient().generateResponseAsync(messages, { model: process.env.LLM_MODEL ?? "gpt-4o-mini", api: "chat", baseURL: process.env.OPENAI_BASE_URL ?? "https://api.openai.com/v1", apiKey: process.env.OPENAI_API_KEY ?? "" }))
@@ -115,26 +115,38 @@ describe("llm-migrate verify on the bundled Express example", () => {
   });
 });
 
-describeWithFastapi("llm-migrate verify on the bundled FastAPI example", () => {
-  let dir: string;
+// The Python servers are started as their framework is: FastAPI with uvicorn, aiohttp with its own runner on the app object.
+const PYTHON_SERVERS = [
+  { describeWith: describeWithFastapi, server: "fastapi", start: '/usr/bin/python3 -m uvicorn app.main:app --host 127.0.0.1 --port "$PORT"' },
+  {
+    describeWith: describeWithAiohttp,
+    server: "aiohttp",
+    start: `/usr/bin/python3 -c 'import os; from aiohttp import web; from server import app as app; web.run_app(app, host="127.0.0.1", port=int(os.environ["PORT"]))'`,
+  },
+];
 
-  beforeAll(() => {
-    dir = copyServer("fastapi");
-    const applied = llmMigrate("apply", dir);
-    expect(applied.status).toBe(0);
-  });
+for (const { describeWith, server, start } of PYTHON_SERVERS) {
+  describeWith(`llm-migrate verify on the bundled ${server} example`, () => {
+    let dir: string;
 
-  afterAll(() => {
-    if (dir) removeScratch(dir);
-  });
+    beforeAll(() => {
+      dir = copyServer(server);
+      const applied = llmMigrate("apply", dir);
+      expect(applied.status).toBe(0);
+    });
 
-  it("boots it with uvicorn and passes", () => {
-    const run = llmMigrate("verify", dir, "--json");
-    const report = JSON.parse(run.stdout);
-    expect(report.checks.filter((c: { status: string }) => c.status !== "pass")).toEqual([]);
-    expect(run.status).toBe(0);
-    expect(report).toMatchObject({ route: "POST /chat", start: '/usr/bin/python3 -m uvicorn app.main:app --host 127.0.0.1 --port "$PORT"' });
-    expect(report.migrated.upstreamPeakInFlight).toBeGreaterThan(1);
-    expect(report.migrated.upstreamPeakInFlight).toBeLessThanOrEqual(3);
+    afterAll(() => {
+      if (dir) removeScratch(dir);
+    });
+
+    it("boots it as its framework runs and passes", () => {
+      const run = llmMigrate("verify", dir, "--json");
+      const report = JSON.parse(run.stdout);
+      expect(report.checks.filter((c: { status: string }) => c.status !== "pass")).toEqual([]);
+      expect(run.status).toBe(0);
+      expect(report).toMatchObject({ route: "POST /chat", start });
+      expect(report.migrated.upstreamPeakInFlight).toBeGreaterThan(1);
+      expect(report.migrated.upstreamPeakInFlight).toBeLessThanOrEqual(3);
+    });
   });
-});
+}
