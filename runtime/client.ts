@@ -415,15 +415,26 @@ export function gateLlmCall<T, U extends UserRequestOptions = LlmRequestOptions>
 ): Promise<T> {
   // `options`: what the user passed the SDK call; kept on both paths (see user-options.ts).
   const user = context.options;
-  if (useNewLlmPath(context)) {
-    const options = { key: context.key, signal: undefined, timeoutMs: userDeadlineMs(user) };
-    return getAsyncLlmClient().run(user ? (gate) => task(mergeRequestOptions(user, gate)) : task, options);
-  }
+  if (useNewLlmPath(context)) return runLlmCall(context, task);
   try {
     return Promise.resolve(task(user));
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+/**
+ * gateLlmCall's new path alone, for a call whose path is already chosen (the new branch of
+ * `useNewLlmPath(…) ? … : queue.add(() => call)`): through the gate, with the options the user
+ * wrote kept as gateLlmCall keeps them (see user-options.ts).
+ */
+export function runLlmCall<T, U extends UserRequestOptions = LlmRequestOptions>(
+  context: { key?: unknown; options?: U },
+  task: (options: LlmRequestOptions | U) => T | PromiseLike<T>,
+): Promise<T> {
+  const user = context.options;
+  const options = { key: context.key, signal: undefined, timeoutMs: userDeadlineMs(user) };
+  return getAsyncLlmClient().run(user ? (gate) => task(mergeRequestOptions(user, gate)) : task, options);
 }
 
 /**

@@ -5,6 +5,7 @@ export {
   getAsyncLlmClient,
   useNewLlmPath,
   gateLlmCall,
+  runLlmCall,
   getPathCounts,
   type AsyncLlmClient,
   type ChatMessageLike,

@@ -12,6 +12,7 @@ export const RUNTIME_NAMES = [
   "getAsyncLlmClient",
   "useNewLlmPath",
   "gateLlmCall",
+  "runLlmCall",
   "extractOutputText",
   "handleLlmErrors",
   "llmMetricsResponse",

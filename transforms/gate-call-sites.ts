@@ -2,7 +2,7 @@ import type { Node, SourceFile } from "ts-morph";
 import { findSerialisation } from "../src/languages/typescript/find-serialisation.js";
 import { detectStyle, indentationAt, type SourceStyle } from "../src/languages/typescript/source-style.js";
 import { caughtLocally, planCallSite, routeHandlersByFunction } from "./call-sites/decide.js";
-import { alreadyCommented, commentPosition, gatedCall, makeAsync } from "./call-sites/render.js";
+import { alreadyCommented, commentPosition, gatedCall, makeAsync, writtenOptions } from "./call-sites/render.js";
 import { reportClientTraits, reportFor } from "./call-sites/report.js";
 import { EditPlan, type RuntimeName, type Transform } from "./context.js";
 import { leftComment, reasons } from "./reasons.js";
@@ -55,7 +55,7 @@ export const gateCallSites: Transform = {
           llmCall.api === "wrapper"
             ? ["useNewLlmPath", "getAsyncLlmClient", "extractOutputText"]
             : decision.serialisedBy
-              ? ["useNewLlmPath", "getAsyncLlmClient"]
+              ? ["useNewLlmPath", writtenOptions(llmCall) === undefined ? "getAsyncLlmClient" : "runLlmCall"]
               : ["gateLlmCall"];
         for (const handler of decision.wrap) {
           const wrapper = analysis.framework?.errorWrapper;

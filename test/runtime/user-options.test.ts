@@ -1,6 +1,6 @@
 // Options the user wrote on a gated SDK call keep their values on the new path (runtime/user-options.ts).
 import { describe, expect, it } from "vitest";
-import { gateLlmCall, getAsyncLlmClient, LlmTimeoutError } from "../../runtime/index.js";
+import { gateLlmCall, getAsyncLlmClient, getPathCounts, LlmTimeoutError, runLlmCall } from "../../runtime/index.js";
 import { chat, useStubUpstream } from "./support.js";
 
 describe("gateLlmCall with the options the user wrote", () => {
@@ -14,6 +14,18 @@ describe("gateLlmCall with the options the user wrote", () => {
     const kept = await gateLlmCall({ key: "u1", options: { timeout: 5000 } }, (options) => sdk().chat.completions.create(chat("long report"), options));
     expect(kept.choices[0]?.message.content).toBeTruthy();
     await expect(gateLlmCall({ key: "u1" }, (options) => sdk().chat.completions.create(chat("long report"), options))).rejects.toBeInstanceOf(LlmTimeoutError);
+  });
+
+  // The new branch of a queued call's conditional (`useNewLlmPath() ? runLlmCall(…) : limit(() => call)`).
+  it("keeps them the same way in runLlmCall, which draws no canary of its own", async () => {
+    process.env.LLM_TIMEOUT_MS = "50";
+    getAsyncLlmClient({ poolSize: 2, canaryPercent: 100 });
+    stub().configure({ latencyMs: 250 });
+    const before = getPathCounts();
+    const kept = await runLlmCall({ key: "u1", options: { timeout: 5000 } }, (options) => sdk().chat.completions.create(chat("long report"), options));
+    expect(kept.choices[0]?.message.content).toBeTruthy();
+    expect(getPathCounts()).toEqual(before);
+    await expect(runLlmCall({ key: "u1" }, (options) => sdk().chat.completions.create(chat("long report"), options))).rejects.toBeInstanceOf(LlmTimeoutError);
   });
 
   it("passes every user option on, and either signal aborts the call", async () => {

@@ -1,5 +1,5 @@
 import { Node, SyntaxKind, type SourceFile } from "ts-morph";
-import { optionsFormOf } from "../../src/languages/sdks.js";
+import { optionsFormOf, type OptionsForm } from "../../src/languages/sdks.js";
 import type { LlmCall } from "../../src/languages/typescript/find-llm-calls.js";
 import type { WrapperTarget } from "../../src/languages/typescript/wrapper-target.js";
 import { indentationAt, lineStartOf, type SourceStyle } from "../../src/languages/typescript/source-style.js";
@@ -52,20 +52,22 @@ export function gatedCall(llmCall: LlmCall, decision: Extract<CallSitePlan, { st
   const reindent = (text: string) => text.replace(/\n/g, `\n${unit}`);
   if (llmCall.api !== "wrapper") {
     const options = unusedName(call, ["options", "requestOptions", "llmOptions"]);
-    const form = llmCall.row && llmCall.sdkCall ? optionsFormOf(llmCall.row, llmCall.sdkCall) : ({ argument: 1, fields: "whole" } as const);
+    const form = optionsForm(llmCall);
     // An SDK that takes no signal gets none: the gate still bounds how many calls run at once.
     const task = form.fields === "none" ? `() => ${withRequestOptions(call, options, form)}` : `(${options}) => ${withRequestOptions(call, options, form)}`;
-    if (decision.serialisedBy) {
-      // Conditional as for a wrapper: the legacy branch is the original queued call, byte for byte.
-      const queued = decision.serialisedBy;
-      const runOptions = decision.key === undefined ? "" : `, ${context}`;
-      const conditional = `useNewLlmPath(${context})\n${inner}? ${reindent(`getAsyncLlmClient().run(${task}${runOptions})`)}\n${inner}: ${reindent(queued.getText())}`;
-      return needsParentheses(queued) ? `(${conditional})` : conditional;
-    }
     // Options the user wrote as a whole argument go to gateLlmCall, which keeps them on both paths (runtime/user-options.ts).
-    const written = form.fields === "whole" ? call.getArguments()[form.argument]?.getText() : undefined;
+    const written = writtenOptions(llmCall);
     const withWritten = written === undefined ? context || "{}" : context ? `${context.slice(0, -2)}, options: ${written} }` : `{ options: ${written} }`;
     const gatedTask = written === undefined ? task : `(${options}) => ${withRequestOptions(call, options, form, true)}`;
+    if (decision.serialisedBy) {
+      // Conditional as for a wrapper: the legacy branch is the original queued call, byte for byte.
+      // Written options: runLlmCall keeps them as gateLlmCall does, the path being chosen already.
+      const queued = decision.serialisedBy;
+      const runOptions = decision.key === undefined ? "" : `, ${context}`;
+      const newPath = written === undefined ? `getAsyncLlmClient().run(${task}${runOptions})` : `runLlmCall(${withWritten}, ${gatedTask})`;
+      const conditional = `useNewLlmPath(${context})\n${inner}? ${reindent(newPath)}\n${inner}: ${reindent(queued.getText())}`;
+      return needsParentheses(queued) ? `(${conditional})` : conditional;
+    }
     const gated = `gateLlmCall(${withWritten}, ${gatedTask})`;
     if (!decision.awaitResult) return gated;
     return needsParentheses(call) ? `(await ${gated})` : `await ${gated}`;
@@ -77,6 +79,17 @@ export function gatedCall(llmCall: LlmCall, decision: Extract<CallSitePlan, { st
     : `getAsyncLlmClient().generateResponseAsync(${messages}${target}).then(extractOutputText)`;
   const conditional = `useNewLlmPath(${context})\n${inner}? ${reindent(newPath)}\n${inner}: ${reindent(call.getText())}`;
   return needsParentheses(call) ? `(${conditional})` : conditional;
+}
+
+function optionsForm(llmCall: LlmCall): OptionsForm {
+  return llmCall.row && llmCall.sdkCall ? optionsFormOf(llmCall.row, llmCall.sdkCall) : { argument: 1, fields: "whole" };
+}
+
+/** The request options the user wrote on an SDK call, as one whole argument, if any. */
+export function writtenOptions(llmCall: LlmCall): string | undefined {
+  if (llmCall.api !== "sdk") return undefined;
+  const form = optionsForm(llmCall);
+  return form.fields === "whole" ? llmCall.call.getArguments()[form.argument]?.getText() : undefined;
 }
 
 /** `{ model: …, api: "chat", baseURL: … }`: what the wrapper calls, so that the new path calls the same. */
