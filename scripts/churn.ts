@@ -4,11 +4,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { churnOf, medianAndMax, type Churn } from "../src/report/churn.js";
+import { churnOf, medianAndMax, SOURCE, type Churn } from "../src/report/churn.js";
 
 const fixturesDir = fileURLToPath(new URL("../fixtures", import.meta.url));
-const SOURCE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
-const GATED = /\buseNewLlmPath\(|\bgateLlmCall\(/g;
+const GATED = /\buseNewLlmPath\(|\bgateLlmCall\(|\buse_new_llm_path\(|\bgate_llm_call\(/g;
 
 export interface FixtureChurn extends Churn {
   fixture: string;

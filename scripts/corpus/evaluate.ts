@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { churnOfAppliedRun, type Churn } from "../../src/report/churn.js";
 import { INSTALLED_MARK } from "./checkout.js";
 import { unresolvedCreatedImports } from "./imports.js";
 import type { CorpusEntry } from "./manifest.js";
@@ -40,6 +41,8 @@ export interface RepoResult {
   /** What the tool said overall: the report's status and the codes of its findings. */
   toolSaid: string;
   clean: boolean;
+  /** Changed lines per rewritten call site, beyond the fixed additions (src/report/churn.ts); when apply rewrote any. */
+  churn?: Churn;
 }
 
 function parseReport(stdout: string, what: string): Report {
@@ -124,6 +127,11 @@ export async function evaluateRepo(entry: CorpusEntry, checkout: string, cli: Cl
       if (types !== "ok") breakage.push(`type-check: ${types}`);
     }
 
+    // Read before rollback: the manifest and the backups it lists are the run's before and after.
+    const rewritten = report.callSites.filter((site) => site.state === "rewritten").length;
+    let churn: Churn | undefined;
+    if (rewritten > 0 && existsSync(join(dir, ".llm-migrate", "manifest.json"))) churn = await churnOfAppliedRun(dir, rewritten);
+
     let rollbackExit: number | undefined;
     if (!isEmptyDiff(diff)) {
       const rollback = await cli(["rollback", dir]);
@@ -138,7 +146,7 @@ export async function evaluateRepo(entry: CorpusEntry, checkout: string, cli: Cl
     const clean = breakage.length === 0 && sites.every((site) => site.ok);
     const findingCodes = [...new Set(report.findings.map((finding) => finding.code))].join(",");
     const toolSaid = `${report.status ?? "?"}${findingCodes ? " " + findingCodes : ""}; wrote ${diff.added.length} new, ${diff.changed.length} changed`;
-    return { entry, sites, scanExit: scan.code, applyExit: apply.code, rollbackExit, types, breakage, notes, toolSaid, clean };
+    return { entry, sites, scanExit: scan.code, applyExit: apply.code, rollbackExit, types, breakage, notes, toolSaid, clean, ...(churn ? { churn } : {}) };
   } finally {
     cleanup();
   }

@@ -2,7 +2,7 @@
  * `npm run corpus -- <folder of checkouts> [--manifest <file>] [--only a,b] [--jobs N] [--json <file>]`
  *
  * Runs llm-migrate (from this working tree's source) over every checkout the manifest names,
- * prints what went wrong, a table, and as its last line
+ * prints what went wrong, a table, the churn figure (`churn: median …`), and as its last line
  * `corpus: repos=N clean=M sites=S gated=G left=L missed=X broke=B`.
  */
 import { spawn } from "node:child_process";
@@ -13,7 +13,7 @@ import pLimit from "p-limit";
 import { loadManifest, type CorpusEntry } from "./manifest.js";
 import { describeOutcome } from "./match.js";
 import { evaluateRepo, type Cli, type CliResult, type RepoResult } from "./evaluate.js";
-import { summaryLine, table } from "./table.js";
+import { churnLine, summaryLine, table } from "./table.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const TIMEOUT_MS = 180_000;
@@ -111,6 +111,10 @@ async function main(): Promise<number> {
   if (absent.length > 0) console.log(`not checked out (see corpus/README.md): ${absent.join(", ")}`);
   if (options.json) writeFileSync(options.json, JSON.stringify(results, null, 2) + "\n");
   console.log(table(results));
+  for (const result of results.filter((r) => r.churn && r.churn.perSite > 12)) {
+    console.log(`churn over 12: ${result.entry.name} ${result.churn!.perSite.toFixed(1)} lines per site (${result.churn!.changedLines} changed, ${result.churn!.fixedLines} fixed, ${result.churn!.rewrittenSites} sites)`);
+  }
+  console.log(churnLine(results));
   console.log(summaryLine(results));
   return results.length > 0 && results.every((result) => result.clean) ? 0 : 1;
 }

@@ -1,4 +1,5 @@
 /** The corpus table and its summary line (the line CI logs and the issue's "Done when" quote). */
+import { medianAndMax } from "../../src/report/churn.js";
 import type { RepoResult } from "./evaluate.js";
 
 function count(results: readonly RepoResult[], kind: string): number {
@@ -41,4 +42,15 @@ export function table(results: readonly RepoResult[]): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => "| " + cells.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ") + " |";
   return [line(header), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map(line)].join("\n");
+}
+
+/**
+ * `churn: median M, max X changed lines per rewritten call site over S sites in R repos`: each
+ * repository's figure (src/report/churn.ts) counts once per site it rewrote.
+ */
+export function churnLine(results: readonly RepoResult[]): string {
+  const measured = results.filter((result) => result.churn);
+  const perSite = measured.flatMap((result) => Array.from({ length: result.churn!.rewrittenSites }, () => result.churn!.perSite));
+  const { median, max } = medianAndMax(perSite);
+  return `churn: median ${median.toFixed(1)}, max ${max.toFixed(1)} changed lines per rewritten call site over ${perSite.length} sites in ${measured.length} repos`;
 }

@@ -25,9 +25,18 @@ const FIXED = [
   /\bllmMetricsResponse\b|\bsendLlmMetrics\b|\/metrics\/llm/,
   /\bLlmErrorFilter\b|\bhandleLlmErrors\b|\bLlmMetricsController\b/,
   /^\s*\/\/ (llm-migrate: one process-wide|LLM_POOL_SIZE and LLM_CANARY_PERCENT)/,
+  // Python: the runtime's module, starting the client, the metrics route, the LlmError handler,
+  // the request-key middleware, and the imports they need (asyncio for the legacy branch's to_thread).
+  /\bllm_api\b/,
+  /\bget_async_llm_client\(pool_size=/,
+  /\bmetrics_response\b|\bllm_http_error\b|\bset_llm_request_key\b|\bllm_unavailable\b|\bllm_metrics\b/,
+  // The comment at a call left for a human: it belongs to that call, not to a rewritten one.
+  /^\s*(\/\/|#) llm-migrate: [A-Z_]+ /,
+  /^\s*# (llm-migrate: one process-wide|LLM_POOL_SIZE and LLM_CANARY_PERCENT)/,
+  /^(from\s+[\w.]+\s+)?import\s+[\w.]+(\s*,\s*[\w.]+)*\s*$/,
 ];
 
-const SOURCE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
+export const SOURCE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs|py)$/;
 
 export function churnOf(files: readonly { before: string; after: string }[], rewrittenSites: number): Churn {
   let changedLines = 0;
@@ -82,28 +91,28 @@ function isFixedReplacement(old: string, line: string): boolean {
   const unwrapped = line.replace(/handleLlmErrors\((async )?/, "").replace(/\)\)([;,]?)\s*$/, ")$1");
   if (unwrapped === old || unwrapped === old.replace(/\basync /, "")) return true;
   if (line.replace(/(,\s*)?\bLlmMetricsController\b/g, "") === old) return true;
-  const from = (text: string) => /^\s*import\b.*\bfrom\s*(["'][^"']+["'])/.exec(text)?.[1];
+  const from = (text: string) => /^\s*import\b.*\bfrom\s*(["'][^"']+["'])/.exec(text)?.[1] ?? /^from\s+([\w.]+)\s+import\b/.exec(text)?.[1];
   return from(old) !== undefined && from(old) === from(line);
 }
 
-/** Added lines in runs (split by blank lines) that hold a fixed addition. */
+/**
+ * Added lines in runs (split by blank lines) that hold a fixed addition. Blank lines next to such
+ * a run belong to it (Python puts two around a top-level def).
+ */
 function fixedBlocks(lines: readonly string[]): number {
-  let fixed = 0;
-  let block: string[] = [];
-  const close = () => {
-    if (block.some((line) => FIXED.some((pattern) => pattern.test(line)))) fixed += block.length;
-    block = [];
-  };
+  const blocks: { blank: boolean; size: number; fixed: boolean }[] = [];
   for (const line of lines) {
-    if (line.trim() === "") {
-      // A blank line that separates a fixed block from the code after it belongs to the block.
-      if (block.some((l) => FIXED.some((pattern) => pattern.test(l)))) fixed += 1;
-      close();
-      continue;
-    }
-    block.push(line);
+    const blank = line.trim() === "";
+    const last = blocks.at(-1);
+    if (last && last.blank === blank) last.size++;
+    else blocks.push({ blank, size: 1, fixed: false });
+    if (!blank && FIXED.some((pattern) => pattern.test(line))) blocks.at(-1)!.fixed = true;
   }
-  close();
+  let fixed = 0;
+  blocks.forEach((block, i) => {
+    const counts = block.blank ? blocks[i - 1]?.fixed || blocks[i + 1]?.fixed : block.fixed;
+    if (counts) fixed += block.size;
+  });
   return fixed;
 }
 

@@ -1,11 +1,13 @@
 // Dependencies: what the vendored runtime needs goes into the package.json that governs it, in a
 // range that works, and nothing the project does not use.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { planMigration, textOf, type MigrationPlan } from "../../src/engine/index.js";
 import { nodeDependencyPlan } from "../../src/engine/node-dependencies.js";
 import { copyServer, removeScratch } from "../engine/helpers.js";
+import { llmMigrate, repoRoot } from "../e2e/support.js";
 
 const settings = { poolSize: 10, canaryPercent: 100 };
 const packageJson = (plan: MigrationPlan) => JSON.parse(textOf(plan.changes.find((c) => c.path === "package.json")!.after)) as { dependencies: Record<string, string> };
@@ -44,6 +46,24 @@ describe("the runtime's dependencies", () => {
     const text = '{\n  "dependencies": {\n    "@anthropic-ai/sdk": "^0.30.0"\n  }\n}\n';
     const outcome = { callSites: [], findings: [], alreadyMigrated: false, client: { file: "src/server.ts", line: 4, name: "anthropic", kind: "sdk" as const, constructedWith: "Anthropic" } };
     expect(nodeDependencyPlan(text, outcome, { openai: "^6.49.0", "prom-client": "^15.1.3" })).toEqual({ edits: { add: { "prom-client": "^15.1.3" } } });
+  });
+
+  // The same, as a whole run of the CLI on an Anthropic-only project (fixtures/servers/anthropic-only).
+  it("migrates an Anthropic-only project without openai: no dependency added, and the runtime loads and gates with no openai installed", () => {
+    dir = copyServer("anthropic-only");
+    const applied = llmMigrate("apply", dir);
+    expect(applied.status, applied.stdout + applied.stderr).toBe(0);
+    const { dependencies } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    expect(Object.keys(dependencies).sort()).toEqual(["@anthropic-ai/sdk", "express", "prom-client"]);
+    for (const file of readdirSync(join(dir, "llm-runtime")).filter((name) => name.endsWith(".js"))) {
+      expect(readFileSync(join(dir, "llm-runtime", file), "utf8"), file).not.toMatch(/(from|import\(|require\()\s*["'](openai|@anthropic-ai\/sdk)["']/);
+    }
+    // node_modules with prom-client alone: no openai (and no Anthropic SDK) to be found anywhere.
+    mkdirSync(join(dir, "node_modules"));
+    symlinkSync(join(repoRoot, "node_modules", "prom-client"), join(dir, "node_modules", "prom-client"), "dir");
+    execFileSync(process.execPath, ["--check", "server.js"], { cwd: dir });
+    const script = 'const { gateLlmCall, getAsyncLlmClient, getPathCounts } = await import("./llm-runtime/index.js"); getAsyncLlmClient({ poolSize: 2 }); const gated = await gateLlmCall({ key: "u1" }, (options) => typeof options.signal); console.log(gated, getPathCounts().new);';
+    expect(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: dir, encoding: "utf8" }).trim()).toBe("object 1");
   });
 
   // Seen: in an Nx monorepo the app folder has no package.json; the root's governs it.
