@@ -133,6 +133,16 @@ export const reasons = {
     message: "streaming request: a pool slot would be released before the stream ends",
     fix: "move the request and the reading of its stream into one def and call that with await get_async_llm_client().run_sync(fn, ...)",
   },
+  PY_RUNTIME_NAME_TAKEN: {
+    scope: "call-site",
+    message: "a module of the app named llm_api.py or llm_shared_limit.py already sits where the runtime would be vendored (beside the app), and vendoring would write over it",
+    fix: "rename that module (and its imports), then run llm-migrate again",
+  },
+  PY_OTHER_SERVICE: {
+    scope: "call-site",
+    message: "LLM call in another service of the repository than the web app (a folder with its own requirements or Dockerfile), which cannot import the runtime vendored beside the app",
+    fix: "run llm-migrate on that service's folder",
+  },
   PY_NO_FASTAPI_APP: {
     scope: "finding",
     message: "no web app (FastAPI, aiohttp) found; GET /metrics/llm and the 503 handler for LlmError were not added",

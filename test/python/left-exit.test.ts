@@ -8,15 +8,20 @@ import { EXIT } from "../../src/cli/exit-codes.js";
 import { llmMigrate, snapshotTree } from "../e2e/support.js";
 import { PYTHON_FIXTURES } from "./helpers.js";
 
-it("exits with the left code, writes nothing and names the call under a threading.Lock", () => {
+it.each([
+  // a threading.Lock around the call
+  ["thread-lock-left", /main\.py:22/, "PY_THREAD_LOCK"],
+  // the app's own llm_api.py sits where the runtime would go: it is not written over
+  ["runtime-name-taken", /main\.py:11/, "PY_RUNTIME_NAME_TAKEN"],
+])("exits with the left code, writes nothing and names the call: %s", (name, where, reason) => {
   const dir = mkdtempSync(join(tmpdir(), "llm-migrate-py-left-"));
   try {
-    cpSync(join(PYTHON_FIXTURES, "gate-call-sites", "thread-lock-left", "input"), dir, { recursive: true });
+    cpSync(join(PYTHON_FIXTURES, "gate-call-sites", name, "input"), dir, { recursive: true });
     const before = snapshotTree(dir);
     const applied = llmMigrate("apply", dir);
     expect(applied.status).toBe(EXIT.llmCallsLeft);
-    expect(applied.stdout).toMatch(/main\.py:22/);
-    expect(applied.stdout).toContain("PY_THREAD_LOCK");
+    expect(applied.stdout).toMatch(where);
+    expect(applied.stdout).toContain(reason);
     expect(snapshotTree(dir)).toEqual(before);
   } finally {
     rmSync(dir, { recursive: true, force: true });

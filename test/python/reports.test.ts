@@ -48,6 +48,12 @@ describe("Python call-site reports", () => {
       { file: "main.py", line: 35, callee: "llm.chat.completions.create", state: "rewritten" },
       { file: "main.py", line: 43, callee: "client.chat.completions.create", state: "left", reason: "PER_REQUEST_CREDENTIAL" },
     ]],
+    ["runtime-name-taken", [{ file: "main.py", line: 11, callee: "bot.tell", state: "left", reason: "PY_RUNTIME_NAME_TAKEN" }]],
+    // the worker is its own service (own requirements.txt): the runtime beside the API is out of its reach
+    ["two-services", [
+      { file: "api/main.py", line: 10, callee: "client.chat.completions.create", state: "rewritten", key: "user_id" },
+      { file: "worker/worker.py", line: 10, callee: "client.chat.completions.create", state: "left", reason: "PY_OTHER_SERVICE" },
+    ]],
     ["transformers-pipeline-call", [
       { file: "main.py", line: 13, callee: "generator", state: "rewritten", key: "request.client.host if request.client else None" },
     ]],

@@ -10,6 +10,7 @@ import { findLlmClients, type PythonClientDetection, type PythonLlmClient } from
 import { findLlmHttpCalls } from "../../src/languages/python/find-llm-http-calls.js";
 import { findWrappers, insideWrapper, sameWrappers } from "../../src/languages/python/find-wrappers.js";
 import type { PythonSourceFile } from "../../src/languages/python/parse.js";
+import { isVendoredRuntime } from "../../src/languages/python/runtime-home.js";
 import { detectPythonFramework, type PythonApp, type PythonFrameworkAdapter, type PythonRoute } from "../frameworks/python-frameworks.js";
 import { reasons, type ReasonCode } from "../reasons.js";
 import type { CallSiteReport, Finding, MigrationInput } from "../types.js";
@@ -51,12 +52,9 @@ export interface PythonTransform {
   run(context: PythonMigrationContext): void;
 }
 
-/** The first line of the vendored runtime: how it is told apart from an app module that is also called llm_api.py. */
-const RUNTIME_FIRST_LINE = '"""One process-wide, semaphore-gated async LLM client';
-
-/** The target's own Python modules, not the vendored runtime. */
+/** The target's own Python modules, not the vendored runtime (told apart from an app module of the same name by its first line). */
 export function candidateFiles(input: MigrationInput): PythonSourceFile[] {
-  return (input.pythonFiles ?? []).filter((file) => !(file.getFilePath().endsWith(`/${RUNTIME_MODULE}.py`) && file.getFullText().startsWith(RUNTIME_FIRST_LINE)));
+  return (input.pythonFiles ?? []).filter((file) => !isVendoredRuntime(file.getFilePath(), file.getFullText()));
 }
 
 /**

@@ -1,5 +1,7 @@
+import { posix } from "node:path";
 import type { PythonLlmCall } from "../../src/languages/python/find-llm-calls.js";
 import { findUserKey } from "../../src/languages/python/find-user-key.js";
+import { runtimeNamesTaken, serviceRoot } from "../../src/languages/python/runtime-home.js";
 import { alwaysStreams } from "../../src/languages/python/sdk-table.js";
 import {
   ancestors,
@@ -68,6 +70,9 @@ function decide(call: PythonLlmCall, context: PythonMigrationContext): Decision 
   if (!fn) return { reason: "TOP_LEVEL" };
   if (fn.type === "lambda") return { reason: "SYNC_CALLBACK" };
   if (!isAsyncFunction(fn)) return { reason: decoratorsOf(fn).length > 0 && isRoute(fn) ? "PY_SYNC_ROUTE" : "SYNC_CALLER" };
+  if (runtimeNamesTaken(context.runtimeDir).length > 0) return { reason: "PY_RUNTIME_NAME_TAKEN" };
+  const root = context.input.rootDir;
+  if (serviceRoot(posix.dirname(call.file.getFilePath()), root) !== serviceRoot(context.runtimeDir, root)) return { reason: "PY_OTHER_SERVICE" };
   if (underLock(call.call, fn)) return { reason: "PY_THREAD_LOCK" };
   const args = children(call.call.childForFieldName("arguments")!);
   const argsText = argumentsText(call.call);
