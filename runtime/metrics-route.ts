@@ -15,6 +15,11 @@ export interface LlmMetricsRequest {
   format?: unknown;
   /** The parsed query object or a `URLSearchParams`, when `format` is not given. */
   query?: unknown;
+  /**
+   * The request's headers, as node:http (`req.headers`) or a Fetch `Headers` has them: Accept and
+   * Authorization are read from them when not given on their own.
+   */
+  headers?: unknown;
   /** The Accept header. */
   accept?: unknown;
   /** The Authorization header, checked when LLM_METRICS_TOKEN is set. */
@@ -32,6 +37,12 @@ export interface LlmMetricsReply {
 function formatOf(query: unknown): unknown {
   if (hasFunctions(query, "get")) return query.get("format") ?? undefined;
   return isObject(query) ? query.format : undefined;
+}
+
+/** A header from node:http's lower-cased object or a Fetch `Headers`. */
+function headerOf(headers: unknown, name: "accept" | "authorization"): unknown {
+  if (hasFunctions(headers, "get")) return headers.get(name) ?? undefined;
+  return isObject(headers) ? headers[name] : undefined;
 }
 
 function firstString(value: unknown): string | undefined {
@@ -85,11 +96,11 @@ function legacyModeText(): string {
  * `llm_gate_enabled 0`, so a scrape never breaks during a rollback.
  */
 export async function llmMetricsResponse(request: LlmMetricsRequest = {}): Promise<LlmMetricsReply> {
-  const denied = refused(request.authorization);
+  const denied = refused(request.authorization ?? headerOf(request.headers, "authorization"));
   if (denied) return denied;
   const client = existingAsyncLlmClient();
   const format = firstString(request.format ?? formatOf(request.query))?.toLowerCase();
-  const accept = firstString(request.accept)?.toLowerCase() ?? "";
+  const accept = firstString(request.accept ?? headerOf(request.headers, "accept"))?.toLowerCase() ?? "";
   const prometheus = format === "prometheus" || (format === undefined && accept.includes("text/plain"));
   if (prometheus) {
     // With DISABLE_POOL the client's own text still counts (llm_gate_enabled says 0).
@@ -112,8 +123,7 @@ export async function llmMetricsResponse(request: LlmMetricsRequest = {}): Promi
  */
 export async function sendLlmMetrics(request: unknown, response: unknown): Promise<void> {
   const req = isObject(request) ? request : {};
-  const headers = isObject(req.headers) ? req.headers : {};
-  const metrics = await llmMetricsResponse({ query: req.query, accept: headers.accept, authorization: headers.authorization });
+  const metrics = await llmMetricsResponse({ query: req.query, headers: req.headers });
   const replyHeaders = { "content-type": metrics.contentType, ...metrics.headers };
   if (hasFunctions(response, "code", "header", "send")) {
     for (const [name, value] of Object.entries(replyHeaders)) response.header(name, value);

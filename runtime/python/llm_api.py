@@ -1362,6 +1362,12 @@ def _metrics_refused(authorization):
     return 401, JSON_TYPE, json.dumps({"error": "unauthorized"})
 
 
+def _request_header(headers, name):
+    """A header from a case-insensitive mapping (Starlette, aiohttp) or a plain dict in either case."""
+    value = headers.get(name)
+    return value if value is not None else headers.get(name.title())
+
+
 def _legacy_mode_text():
     paths = _path_counts()
     return "\n".join([
@@ -1375,11 +1381,16 @@ def _legacy_mode_text():
     ]) + "\n"
 
 
-def metrics_response(format=None, accept=None, authorization=None):
+def metrics_response(format=None, accept=None, authorization=None, headers=None):
     """``(status, content_type, body)`` for GET /metrics/llm: JSON by default, Prometheus text
     for ``?format=prometheus`` or an Accept header asking for text/plain, in every mode (with the
     pool off the JSON says legacy_mode and the text ``llm_gate_enabled 0``, so a scrape never
-    breaks during a rollback); 404 with LLM_METRICS=off, 401 without LLM_METRICS_TOKEN's bearer."""
+    breaks during a rollback); 404 with LLM_METRICS=off, 401 without LLM_METRICS_TOKEN's bearer.
+    ``headers``: the request's headers (Starlette's or aiohttp's, or a dict), where Accept and
+    Authorization are read when not given on their own."""
+    if headers is not None:
+        accept = accept if accept is not None else _request_header(headers, "accept")
+        authorization = authorization if authorization is not None else _request_header(headers, "authorization")
     refused = _metrics_refused(authorization)
     if refused:
         return refused

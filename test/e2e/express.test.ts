@@ -89,10 +89,12 @@ describe("llm-migrate on the bundled legacy Express server", () => {
     }
   });
 
-  it("answers legacy_mode on /metrics/llm with DISABLE_POOL=true", async () => {
-    const server = await start({ DISABLE_POOL: "true" });
+  it("answers legacy_mode on /metrics/llm with DISABLE_POOL=true, to the LLM_METRICS_TOKEN bearer only", async () => {
+    const server = await start({ DISABLE_POOL: "true", LLM_METRICS_TOKEN: "metrics-token-for-tests" });
     try {
-      const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
+      expect((await fetch(`${server.url}/metrics/llm`)).status).toBe(401);
+      const authorized = { headers: { authorization: "Bearer metrics-token-for-tests" } };
+      const metrics = await fetch(`${server.url}/metrics/llm`, authorized).then((r) => r.json());
       expect(metrics.status).toBe("legacy_mode");
       expect(typeof metrics.warning).toBe("string");
     } finally {

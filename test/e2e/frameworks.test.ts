@@ -1,5 +1,5 @@
 // Every web framework end to end: migrate a small server written for it, run it against the stub
-// upstream with a pool of 3, and check the pool, /metrics/llm and the legacy switch.
+// upstream with a pool of 3, and check the pool, /metrics/llm (and its LLM_METRICS_TOKEN) and the legacy switch.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
@@ -18,6 +18,9 @@ const servers = [
   { name: "h3", command: [...tsx, "src/server.ts"] },
   { name: "http", command: [process.execPath, "server.js"] },
 ];
+
+/** The legacy servers' LLM_METRICS_TOKEN: the route `apply` wrote must pass the request's Authorization on. */
+const METRICS_TOKEN = "metrics-token-for-tests";
 
 const request = (i: number) => ({
   userId: `user-${i}`,
@@ -85,7 +88,7 @@ describe.each(servers)("a $name server, migrated", ({ name, command }) => {
     });
     [pooled, legacy] = await Promise.all([
       startServer(command, dir, env(pooledStub)),
-      startServer(command, dir, env(legacyStub, { FORCE_LEGACY_LLM: "true" })),
+      startServer(command, dir, env(legacyStub, { FORCE_LEGACY_LLM: "true", LLM_METRICS_TOKEN: METRICS_TOKEN })),
     ]);
   });
 
@@ -114,7 +117,9 @@ describe.each(servers)("a $name server, migrated", ({ name, command }) => {
     const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => postJson(`${legacy.url}/chat`, request(i))));
     expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
     expect(legacyStub.stats().peakInFlight).toBeGreaterThan(3);
-    const metrics = await fetch(`${legacy.url}/metrics/llm`).then((r) => r.json());
-    expect(metrics.paths).toEqual({ new: 0, legacy: 6 });
+    expect((await fetch(`${legacy.url}/metrics/llm`)).status).toBe(401);
+    const metrics = await fetch(`${legacy.url}/metrics/llm`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(metrics.status).toBe(200);
+    expect((await metrics.json()).paths).toEqual({ new: 0, legacy: 6 });
   });
 });

@@ -69,10 +69,13 @@ describeWithAiohttp("llm-migrate on an aiohttp.web server", () => {
     }
   });
 
-  it("answers 503 with Retry-After when a call outlives its deadline", async () => {
+  it("answers 503 with Retry-After when a call outlives its deadline, and /metrics/llm to the LLM_METRICS_TOKEN bearer only", async () => {
     scratch.stub.reset();
-    const server = await start({ LLM_TIMEOUT_MS: "100", LLM_MAX_RETRIES: "0" });
+    const server = await start({ LLM_TIMEOUT_MS: "100", LLM_MAX_RETRIES: "0", LLM_METRICS_TOKEN: "metrics-token-for-tests" });
     try {
+      expect((await fetch(`${server.url}/metrics/llm`)).status).toBe(401);
+      const authorized = await fetch(`${server.url}/metrics/llm`, { headers: { authorization: "Bearer metrics-token-for-tests" } });
+      expect(authorized.status).toBe(200);
       const response = await fetch(`${server.url}/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(nineUsers[0]) });
       expect(response.status).toBe(503);
       expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);

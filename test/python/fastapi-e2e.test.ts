@@ -73,13 +73,16 @@ describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
     ["LLM_CANARY_PERCENT=0", { LLM_CANARY_PERCENT: "0" }],
   ])("takes the scratch.original path in a worker thread with %s", async (_name, env) => {
     scratch.stub.reset();
-    const server = await start(env);
+    // With LLM_METRICS_TOKEN set, the route apply wrote passes the request's Authorization on.
+    const server = await start({ ...env, LLM_METRICS_TOKEN: "metrics-token-for-tests" });
     try {
       const answers = await Promise.all(nineUsers.slice(0, 3).map((body) => postJson(`${server.url}/chat`, body)));
       expect(answers.map((a) => a.json.reply)).toEqual(["echo: question 0", "echo: question 1", "echo: question 2"]);
       expect(scratch.stub.stats().byEndpoint).toEqual({ "/v1/chat/completions": 3 });
       expect(new Set(scratch.stub.stats().received.map((r) => r.model))).toEqual(new Set(["gpt-4o-mini"]));
-      const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
+      expect((await fetch(`${server.url}/metrics/llm`)).status).toBe(401);
+      const authorized = { headers: { authorization: "Bearer metrics-token-for-tests" } };
+      const metrics = await fetch(`${server.url}/metrics/llm`, authorized).then((r) => r.json());
       expect(metrics.paths).toEqual({ new: 0, legacy: 3 });
     } finally {
       await server.stop();

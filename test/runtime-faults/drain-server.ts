@@ -10,7 +10,7 @@ const app = express();
 app.use(express.json());
 
 app.get("/metrics/llm", async (req, res) => {
-  const metrics = await llmMetricsResponse({ format: req.query.format, accept: req.get("accept") });
+  const metrics = await llmMetricsResponse({ query: req.query, headers: req.headers });
   res.status(metrics.status).type(metrics.contentType).send(metrics.body);
 });
 

@@ -164,7 +164,7 @@ describe("handleLlmErrors and /metrics/llm in an Express app", () => {
   async function withApp(test: (url: string) => Promise<void>) {
     const app = express();
     app.get("/metrics/llm", async (req, res) => {
-      const metrics = await llmMetricsResponse({ format: req.query.format, accept: req.get("accept") });
+      const metrics = await llmMetricsResponse({ query: req.query, headers: req.headers });
       res.status(metrics.status).type(metrics.contentType).send(metrics.body);
     });
     app.post(

@@ -90,6 +90,10 @@ describe("who may read /metrics/llm", () => {
     const allowed = await get({ authorization: "Bearer metrics-token-for-tests" });
     expect(allowed.status).toBe(200);
     expect(await allowed.json()).toMatchObject({ poolSize: 2 });
+    // As the routes apply writes pass it: the request's headers, node:http's or a Fetch Headers.
+    expect((await llmMetricsResponse({ headers: { authorization: "Bearer metrics-token-for-tests" } })).status).toBe(200);
+    expect((await llmMetricsResponse({ headers: new Headers({ Authorization: "Bearer metrics-token-for-tests" }) })).status).toBe(200);
+    expect((await llmMetricsResponse({ headers: { authorization: "Bearer wrong-token" } })).status).toBe(401);
   });
 
   it("answers 404 when LLM_METRICS=off", async () => {

@@ -76,7 +76,7 @@ export const aiohttp: PythonFrameworkAdapter = {
   metricsRoute(app, indent) {
     return [
       "async def llm_metrics(request):",
-      `${indent}status, content_type, body = metrics_response(format=request.query.get("format"), accept=request.headers.get("accept"))`,
+      `${indent}status, content_type, body = metrics_response(format=request.query.get("format"), headers=request.headers)`,
       `${indent}return web.Response(status=status, body=body.encode(), headers={"Content-Type": content_type})`,
       "",
       "",

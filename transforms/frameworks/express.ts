@@ -65,7 +65,7 @@ export const express: FrameworkAdapter = {
     const end = semicolons ? ";" : "";
     return [
       `${receiver}.get(${q}${METRICS_PATH}${q}, async (req, res) => {`,
-      `${indent}const metrics = await llmMetricsResponse({ format: req.query.format, accept: req.get(${q}accept${q}) })${end}`,
+      `${indent}const metrics = await llmMetricsResponse({ query: req.query, headers: req.headers })${end}`,
       `${indent}res.status(metrics.status).type(metrics.contentType).send(metrics.body)${end}`,
       `})${end}`,
     ].join("\n");

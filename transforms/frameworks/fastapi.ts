@@ -80,7 +80,7 @@ export const fastapi: PythonFrameworkAdapter = {
     return [
       `@${app}.get("/metrics/llm")`,
       "async def llm_metrics(request: Request, format: Optional[str] = None):",
-      `${indent}status, content_type, body = metrics_response(format=format, accept=request.headers.get("accept"))`,
+      `${indent}status, content_type, body = metrics_response(format=format, headers=request.headers)`,
       `${indent}return Response(body, status_code=status, media_type=content_type)`,
     ].join("\n");
   },

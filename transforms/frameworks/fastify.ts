@@ -63,7 +63,7 @@ export const fastify: FrameworkAdapter = {
     const end = semicolon(semicolons);
     return [
       `${receiver}.get(${q}${METRICS_PATH}${q}, async (request, reply) => {`,
-      `${indent}const metrics = await llmMetricsResponse({ query: request.query, accept: request.headers.accept })${end}`,
+      `${indent}const metrics = await llmMetricsResponse({ query: request.query, headers: request.headers })${end}`,
       `${indent}return reply.code(metrics.status).type(metrics.contentType).send(metrics.body)${end}`,
       `})${end}`,
     ].join("\n");

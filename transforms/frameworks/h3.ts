@@ -63,7 +63,7 @@ export const h3: FrameworkAdapter = {
     const factory = importedHandlerFactory(before.getSourceFile());
     const handler = [
       `async (event) => {`,
-      `${indent}const metrics = await llmMetricsResponse({ query: new URL(event.path, ${q}http://localhost${q}).searchParams, accept: event.node.req.headers.accept })${end}`,
+      `${indent}const metrics = await llmMetricsResponse({ query: new URL(event.path, ${q}http://localhost${q}).searchParams, headers: event.node.req.headers })${end}`,
       `${indent}event.node.res.statusCode = metrics.status${end}`,
       `${indent}event.node.res.setHeader(${q}content-type${q}, metrics.contentType)${end}`,
       `${indent}return metrics.body${end}`,

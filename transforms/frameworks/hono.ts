@@ -62,7 +62,7 @@ export const hono: FrameworkAdapter = {
     const end = semicolon(semicolons);
     return [
       `${receiver}.get(${q}${METRICS_PATH}${q}, async (c) => {`,
-      `${indent}const metrics = await llmMetricsResponse({ format: c.req.query(${q}format${q}), accept: c.req.header(${q}accept${q}) })${end}`,
+      `${indent}const metrics = await llmMetricsResponse({ format: c.req.query(${q}format${q}), headers: c.req.raw.headers })${end}`,
       `${indent}return new Response(metrics.body, { status: metrics.status, headers: { ${q}content-type${q}: metrics.contentType } })${end}`,
       `})${end}`,
     ].join("\n");

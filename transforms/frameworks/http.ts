@@ -56,7 +56,7 @@ export const http: FrameworkAdapter = {
     return [
       `const llmMetricsUrl = new URL(${req}.url ?? ${q}/${q}, ${q}http://localhost${q})${end}`,
       `if (${req}.method === ${q}GET${q} && llmMetricsUrl.pathname === ${q}${METRICS_PATH}${q}) {`,
-      `${indent}void llmMetricsResponse({ query: llmMetricsUrl.searchParams, accept: ${req}.headers.accept }).then((metrics) => {`,
+      `${indent}void llmMetricsResponse({ query: llmMetricsUrl.searchParams, headers: ${req}.headers }).then((metrics) => {`,
       `${i2}${res}.writeHead(metrics.status, { ${q}Content-Type${q}: metrics.contentType })${end}`,
       `${i2}${res}.end(metrics.body)${end}`,
       `${indent}})${end}`,

@@ -64,7 +64,7 @@ export const koa: FrameworkAdapter = {
     return [
       `${receiver}.use(async (ctx, next) => {`,
       `${indent}if (ctx.method !== ${q}GET${q} || ctx.path !== ${q}${METRICS_PATH}${q}) return next()${end}`,
-      `${indent}const metrics = await llmMetricsResponse({ query: ctx.query, accept: ctx.get(${q}accept${q}) })${end}`,
+      `${indent}const metrics = await llmMetricsResponse({ query: ctx.query, headers: ctx.headers })${end}`,
       `${indent}ctx.status = metrics.status${end}`,
       `${indent}ctx.type = metrics.contentType${end}`,
       `${indent}ctx.body = metrics.body${end}`,

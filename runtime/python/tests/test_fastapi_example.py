@@ -45,7 +45,7 @@ get_async_llm_client(pool_size=10, canary_percent=100)
 MIGRATED_ROUTES = """
 @app.get("/metrics/llm")
 async def llm_metrics(request: Request, format: Optional[str] = None):
-    status, content_type, body = metrics_response(format=format, accept=request.headers.get("accept"))
+    status, content_type, body = metrics_response(format=format, headers=request.headers)
     return Response(body, status_code=status, media_type=content_type)
 
 

@@ -201,6 +201,9 @@ class PrometheusTextTest(RuntimeTestCase):
         self.assertEqual(llm_api.metrics_response()[0], 401)
         self.assertEqual(llm_api.metrics_response(authorization="Bearer wrong")[0], 401)
         self.assertEqual(llm_api.metrics_response(authorization="Bearer metrics-token-for-tests")[0], 200)
+        # As the routes apply writes pass it: the request's headers, in any case.
+        self.assertEqual(llm_api.metrics_response(headers={"Authorization": "Bearer metrics-token-for-tests"})[0], 200)
+        self.assertEqual(llm_api.metrics_response(headers={"authorization": "Bearer wrong", "accept": "text/plain"})[0], 401)
         os.environ["LLM_METRICS"] = "off"
         self.addCleanup(os.environ.pop, "LLM_METRICS", None)
         self.assertEqual(llm_api.metrics_response(authorization="Bearer metrics-token-for-tests")[0], 404)
