@@ -1,4 +1,5 @@
 import { detectStyle, indentationAt, lineStartOf } from "../src/languages/typescript/source-style.js";
+import { functionsReaching } from "./call-sites/reach.js";
 import { EditPlan, relativePath, RUNTIME_NAMES, type Transform } from "./context.js";
 import { reasons } from "./reasons.js";
 
@@ -15,9 +16,9 @@ export const addMetricsRoute: Transform = {
       return;
     }
     if (framework.hasMetricsRoute(analysis.files)) return;
-    const served = routes.filter((route) =>
-      route.handlers.some(({ fn }) => calls.some(({ call }) => fn.getPos() <= call.getPos() && call.getEnd() <= fn.getEnd())),
-    );
+    // The routes that make an LLM call, in the handler or through the functions it calls.
+    const reaching = functionsReaching(calls.filter((c) => !c.perRequestCredential).map((c) => c.call));
+    const served = routes.filter((route) => route.handlers.some(({ fn }) => reaching.has(fn)));
     const place = framework.placeMetricsRoute(analysis.files, entryFile, served);
     if (!place) {
       context.findings.push({ code: "NO_FRAMEWORK_ROUTE", kind: "warning", message: reasons.NO_FRAMEWORK_ROUTE.message });

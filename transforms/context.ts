@@ -69,12 +69,13 @@ export function analyse(input: MigrationInput): Analysis {
     ...detection.clients.map((client) => ({ client, bindings: findClientBindings(files, client) })),
     ...detection.perRequest.flatMap(({ client }) => (client ? [{ client, bindings: findClientBindings(files, client), perRequestCredential: true }] : [])),
   ];
-  const framework = detectFramework(files);
+  const calls = findLlmCalls(files, reaches, findSdkCallsByType(files));
+  const framework = detectFramework(files, calls.filter((c) => !c.perRequestCredential).map((c) => c.call));
   return {
     files,
     detection,
     client: detection.client,
-    calls: findLlmCalls(files, reaches, findSdkCallsByType(files)),
+    calls,
     entryFile: findEntryFile(files, input.rootDir, input.settings.entry),
     framework,
     routes: framework ? files.flatMap((f) => framework.findRoutes(f)) : [],

@@ -9,6 +9,7 @@ import { engineFinding } from "./findings.js";
 import { isPythonFile, loadPythonFile } from "./languages.js";
 import { filesToParse } from "./candidates.js";
 import { readSources } from "./read.js";
+import { addInstalledSdkTypes } from "./sdk-types.js";
 import { MAX_SOURCE_BYTES, relevanceTest } from "./relevance.js";
 import { decodeText, looksBinary, type TextStyle } from "./text.js";
 
@@ -73,6 +74,7 @@ export async function loadTarget(rootDir: string, settings: MigrationSettings, p
     progress.parsed?.(files.size);
   }
   await mirrorPackageJsons(project, files.values());
+  await addInstalledSdkTypes(project, rootDir, [...files.values()]);
   markSyntaxErrors(project, files);
   const pythonFiles: PythonSourceFile[] = [];
   for (const file of files.values()) {

@@ -163,6 +163,18 @@ export const SDKS: readonly SdkRow[] = [
     options: { argument: 1, fields: { signal: "$.signal", timeout: "$.timeout" } },
   },
   {
+    // Plain HTTP to an LLM API, no SDK: `rp({ uri: "https://api.openai.com/v1/completions", … })`,
+    // `axios.post(url, body)`, `fetch(url, init)`. An LLM call only when its URL says so. The
+    // request's own options are left as written (each library spells a signal differently).
+    id: "node-http",
+    language: "typescript",
+    packages: ["request-promise", "request-promise-native", "request", "axios", "node-fetch", "got", "undici"],
+    clientClasses: [],
+    calls: calls(["", "post", "request", "fetch"]),
+    options: { fields: "none" },
+    generalHttp: true,
+  },
+  {
     // No per-request signal: `abort()` cancels every request of the client at once.
     id: "ollama",
     language: "typescript",
@@ -341,7 +353,9 @@ export function sdkRows(language: SdkRow["language"]): SdkRow[] {
 
 /** Every package name of the rows, for the relevance filter: a file that names none of them (nor a wrapper) is not parsed. */
 export function sdkPackageNames(language?: SdkRow["language"]): string[] {
-  return [...new Set(SDKS.filter((row) => !language || row.language === language).flatMap((row) => row.packages))];
+  // Node's HTTP clients are everywhere; a file posting to an LLM API names it in words the filter knows (openai, completions, llm).
+  const rows = SDKS.filter((row) => (!language || row.language === language) && !(row.generalHttp && row.language === "typescript"));
+  return [...new Set(rows.flatMap((row) => row.packages))];
 }
 
 /** The options form of one call of a row. */

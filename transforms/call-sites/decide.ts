@@ -1,4 +1,4 @@
-import { Node, SyntaxKind, type CallExpression, type ConditionalExpression, type Identifier } from "ts-morph";
+import { Node, type CallExpression, type ConditionalExpression } from "ts-morph";
 import type { Serialisation } from "../../src/languages/typescript/find-serialisation.js";
 import { findUserKey } from "../../src/languages/typescript/find-user-key.js";
 import type { LlmCall } from "../../src/languages/typescript/find-llm-calls.js";
@@ -7,6 +7,9 @@ import { wrapperTarget, type WrapperTarget } from "../../src/languages/typescrip
 import type { Analysis } from "../context.js";
 import type { RouteHandler } from "../frameworks/index.js";
 import type { ReasonCode } from "../reasons.js";
+import { callersOf, enclosingFunction, FUNCTION_KINDS } from "./reach.js";
+
+export { enclosingFunction, FUNCTION_KINDS } from "./reach.js";
 
 /** What to do with one call site, decided before anything is edited. */
 export type CallSitePlan =
@@ -33,20 +36,6 @@ export function routeHandlersByFunction(analysis: Analysis): Map<Node, RouteHand
   const handlers = new Map<Node, RouteHandler>();
   for (const route of analysis.routes) for (const handler of route.handlers) handlers.set(handler.fn, handler);
   return handlers;
-}
-
-export const FUNCTION_KINDS = new Set([
-  SyntaxKind.ArrowFunction,
-  SyntaxKind.FunctionExpression,
-  SyntaxKind.FunctionDeclaration,
-  SyntaxKind.MethodDeclaration,
-  SyntaxKind.Constructor,
-  SyntaxKind.GetAccessor,
-  SyntaxKind.SetAccessor,
-]);
-
-export function enclosingFunction(node: Node): Node | undefined {
-  return node.getFirstAncestor((a) => FUNCTION_KINDS.has(a.getKind()) || Node.isPropertyDeclaration(a));
 }
 
 /**
@@ -144,12 +133,7 @@ function handlersCalling(call: Node, handlers: Map<Node, RouteHandler>): RouteHa
   for (let depth = 0; depth < 3 && frontier.length; depth++) {
     const next: Node[] = [];
     for (const node of frontier) {
-      const name = functionName(enclosingFunction(node));
-      for (const reference of name?.findReferencesAsNodes() ?? []) {
-        // `summarize(…)` or, for a method, `summarizer.run(…)`.
-        const callee = Node.isPropertyAccessExpression(reference.getParent()) ? reference.getParentOrThrow() : reference;
-        const caller = callee.getParent();
-        if (!Node.isCallExpression(caller) || caller.getExpression() !== callee) continue;
+      for (const caller of callersOf(enclosingFunction(node) ?? node)) {
         const handler = nearestHandler(caller, handlers);
         if (handler) found.add(handler);
         else next.push(caller);
@@ -158,20 +142,6 @@ function handlersCalling(call: Node, handlers: Map<Node, RouteHandler>): RouteHa
     frontier = next;
   }
   return [...found];
-}
-
-/** The name node of a function declaration, method, or arrow held in a variable. */
-function functionName(fn: Node | undefined): Identifier | undefined {
-  if (Node.isFunctionDeclaration(fn) || Node.isMethodDeclaration(fn)) {
-    const name = fn.getNameNode();
-    return Node.isIdentifier(name) ? name : undefined;
-  }
-  const holder = fn?.getParent();
-  if ((Node.isArrowFunction(fn) || Node.isFunctionExpression(fn)) && Node.isVariableDeclaration(holder)) {
-    const name = holder.getNameNode();
-    return Node.isIdentifier(name) ? name : undefined;
-  }
-  return undefined;
 }
 
 function nearestHandler(node: Node, handlers: Map<Node, RouteHandler>): RouteHandler | undefined {

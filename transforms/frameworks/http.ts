@@ -68,5 +68,5 @@ export const http: FrameworkAdapter = {
 
 /** `createServer(fn)`, `http.createServer(fn)`, `createServer(options, fn)`. */
 function isCreateServer(call: CallExpression): boolean {
-  return /^(\w+\.)?createServer$/.test(call.getExpression().getText()) && call.getArguments().length > 0;
+  return /^(\w+\.)?createServer$/.test(call.getExpression().getText().replace(/\s+/g, "")) && call.getArguments().length > 0;
 }

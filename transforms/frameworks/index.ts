@@ -1,4 +1,5 @@
-import type { SourceFile } from "ts-morph";
+import type { Node, SourceFile } from "ts-morph";
+import { functionsReaching } from "../call-sites/reach.js";
 import type { FrameworkAdapter } from "./adapter.js";
 import { express } from "./express.js";
 import { fastify } from "./fastify.js";
@@ -17,6 +18,15 @@ export type { FrameworkAdapter, MetricsPlace, RouteHandler, RouteRegistration } 
  */
 export const frameworks: readonly FrameworkAdapter[] = [nest, fastify, koa, hono, express, h3, http];
 
-export function detectFramework(files: readonly SourceFile[]): FrameworkAdapter | undefined {
-  return frameworks.find((framework) => framework.detect(files));
+/**
+ * The project's framework. When several are in sight (an Express login server beside a plain
+ * https server that calls the model), the one whose routes reach an LLM call (`calls`) wins, so
+ * that the metrics route goes on the server that makes them and the other stays untouched.
+ */
+export function detectFramework(files: readonly SourceFile[], calls: readonly Node[] = []): FrameworkAdapter | undefined {
+  const found = frameworks.filter((framework) => framework.detect(files));
+  if (found.length < 2 || !calls.length) return found[0];
+  const reaching = functionsReaching(calls);
+  const serves = (framework: FrameworkAdapter) => files.some((file) => framework.findRoutes(file).some((route) => route.handlers.some(({ fn }) => reaching.has(fn))));
+  return found.find(serves) ?? found[0];
 }

@@ -56,7 +56,7 @@ function propertyNames(callee: Node): string[] {
 function matchRow(pkg: string, names: string[]): { row: SdkRow; sdkCall: SdkCall } | undefined {
   let best: { row: SdkRow; sdkCall: SdkCall; length: number } | undefined;
   for (const row of TS_ROWS) {
-    if (!row.packages.includes(pkg) || row.freeFunctions) continue;
+    if (!row.packages.includes(pkg) || row.freeFunctions || row.generalHttp) continue;
     const candidates = [...row.calls, ...(row.derived ?? []).flatMap((d) => d.calls)];
     for (const sdkCall of candidates) {
       const path = sdkCall.path.split(".");

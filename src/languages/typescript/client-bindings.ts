@@ -1,7 +1,7 @@
 import { Node, SyntaxKind, type ClassDeclaration, type SourceFile, type StringLiteral } from "ts-morph";
 import { skipWrappers } from "./client-holders.js";
 import type { SharedClient } from "./client.js";
-import { addFlowBindings } from "./client-flow.js";
+import { addFlowBindings, addParameterProperty, addThisMember } from "./client-flow.js";
 import { exportNamesOf, importedBindings, reExportersOf, type ImportedBinding } from "./modules.js";
 
 /** Every way each file can reach the shared client. */
@@ -51,6 +51,7 @@ export function findClientBindings(files: readonly SourceFile[], client: SharedC
     }
   }
   addDecoratedBindings(files, bindings);
+  if (client.injectedAs) addInjectedBindings(files, client.injectedAs, bindings);
   addFlowBindings(files, bindings);
   return bindings;
 }
@@ -88,6 +89,31 @@ function addDecoratedBindings(files: readonly SourceFile[], bindings: ClientBind
   }
 }
 
+/**
+ * Nest injects a provider's client where a constructor parameter or a property asks for its
+ * token: `constructor(private readonly openai: OpenAI)` for a class token, `@Inject("LLM")` for
+ * any token.
+ */
+function addInjectedBindings(files: readonly SourceFile[], token: string, bindings: ClientBindings): void {
+  const asksFor = (node: Node & { getDecorators(): { getName(): string; getArguments(): Node[] }[]; getTypeNode(): Node | undefined }) => {
+    const inject = node.getDecorators().find((d) => d.getName() === "Inject");
+    if (inject) return inject.getArguments()[0]?.getText() === token;
+    return /^[A-Za-z_$][\w$.]*$/.test(token) && node.getTypeNode()?.getText() === token;
+  };
+  for (const file of files) {
+    for (const cls of file.getClasses()) {
+      for (const parameter of cls.getConstructors()[0]?.getParameters() ?? []) {
+        if (!asksFor(parameter)) continue;
+        bindings.direct.add(parameter);
+        addParameterProperty(parameter, bindings);
+      }
+      for (const property of cls.getProperties()) {
+        if (property.getDecorators().some((d) => d.getName() === "Inject") && asksFor(property)) addThisMember(cls, property.getName(), bindings);
+      }
+    }
+  }
+}
+
 function nameOf(node: Node): string {
   return Node.isFunctionDeclaration(node) || Node.isVariableDeclaration(node) ? (node.getName() ?? "") : "";
 }
@@ -108,11 +134,13 @@ export function isClientExpression(expression: Node, bindings: ClientBindings): 
     if (bindings.decorated.has(node.getName()) && DECORATED_OWNER.test(object.getText().replace(/\s/g, ""))) return true;
     return Node.isIdentifier(object) && memberDeclaredBy(object, node.getName(), bindings.memberOf);
   }
-  if (Node.isCallExpression(node) && node.getArguments().length === 0) {
+  // `getClient()`, `factory.getClient("DEFAULT")`, `clients.getClient()` (a module object's getter).
+  if (Node.isCallExpression(node)) {
     const callee = skipWrappers(node.getExpression());
     if (Node.isIdentifier(callee)) return declaredBy(callee, bindings.getters);
     if (Node.isPropertyAccessExpression(callee)) {
       const object = callee.getExpression();
+      if (declaredBy(callee.getNameNode(), bindings.getters)) return true;
       return Node.isIdentifier(object) && memberDeclaredBy(object, callee.getName(), bindings.getterMemberOf);
     }
   }

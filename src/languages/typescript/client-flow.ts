@@ -109,13 +109,13 @@ function calledParameters(call: CallExpression | NewExpression): ParameterDeclar
 }
 
 /** `constructor(private readonly llm: OpenAI)`: the class reads it as `this.llm`. */
-function addParameterProperty(parameter: ParameterDeclaration, bindings: ClientBindings): void {
+export function addParameterProperty(parameter: ParameterDeclaration, bindings: ClientBindings): void {
   if (!parameter.isParameterProperty()) return;
   const ownerClass = parameter.getFirstAncestorByKind(SyntaxKind.ClassDeclaration);
   if (ownerClass) addThisMember(ownerClass, parameter.getName(), bindings);
 }
 
-function addThisMember(ownerClass: ClassDeclaration, name: string, bindings: ClientBindings): void {
+export function addThisMember(ownerClass: ClassDeclaration, name: string, bindings: ClientBindings): void {
   if (!bindings.thisMembers.some((m) => m.ownerClass === ownerClass && m.name === name)) bindings.thisMembers.push({ ownerClass, name });
 }
 

@@ -124,16 +124,63 @@ export function findGetters(declaration: VariableDeclaration): Node[] {
 
 
 /**
- * A function that returns a new client each time it is called, at module level:
- * `function makeClient() { return new OpenAI() }`, `const client = () => new OpenAI()`.
+ * A function that hands out a client each time it is called: a module-level function or arrow
+ * (`function makeClient() { return new OpenAI() }`, `const client = () => new OpenAI()`), or a
+ * class method, also one that returns the variable it built it in (`getClient(kind) { … client =
+ * new OpenAI(…); this.clients.set(kind, client); return client }`).
  */
-export function returningFunction(construction: NewExpression): Node | undefined {
+export function returningFunction(construction: NewExpression, owner?: VariableDeclaration): Node | undefined {
   const parent = construction.getParent();
-  const fn = Node.isReturnStatement(parent) ? construction.getFirstAncestor(isFunction) : Node.isArrowFunction(parent) ? parent : undefined;
+  const fn = Node.isReturnStatement(parent) || (owner && returnsVariable(owner)) ? construction.getFirstAncestor(isFunction) : Node.isArrowFunction(parent) ? parent : undefined;
   if (!fn) return undefined;
   if (Node.isFunctionDeclaration(fn)) return Node.isSourceFile(fn.getParent()) ? fn : undefined;
+  if (Node.isMethodDeclaration(fn)) return Node.isClassDeclaration(fn.getParent()) ? fn : undefined;
   const holder = fn.getParent();
   return Node.isVariableDeclaration(holder) && isModuleLevel(holder) ? holder : undefined;
+}
+
+/** `return client` in the function that declares `client`. */
+function returnsVariable(owner: VariableDeclaration): boolean {
+  const fn = owner.getFirstAncestor(isFunction);
+  if (!fn) return false;
+  return fn.getDescendantsOfKind(SyntaxKind.ReturnStatement).some((statement) => {
+    const returned = statement.getExpression();
+    if (statement.getFirstAncestor(isFunction) !== fn || !returned || !Node.isIdentifier(skipWrappers(returned))) return false;
+    return skipWrappers(returned).getSymbol()?.getDeclarations().includes(owner) ?? false;
+  });
+}
+
+/**
+ * A Nest provider's factory: `{ provide: OpenAI, useFactory: (config) => new OpenAI(…), inject:
+ * […] }`. The container calls it once and hands the client to every constructor that asks for the
+ * token (by type, or with `@Inject(token)`). A request-scoped provider is made per request instead.
+ */
+export function nestProvider(construction: NewExpression): Pick<SharedClient, "name" | "declaration" | "injectedAs"> | undefined {
+  const fn = construction.getFirstAncestor(isFunction);
+  const parent = construction.getParent();
+  const returned = Node.isArrowFunction(parent) ? parent === fn : Node.isReturnStatement(parent) && parent.getFirstAncestor(isFunction) === fn;
+  if (!fn || !returned) return undefined;
+  const provider = providerOfFactory(fn);
+  if (!Node.isObjectLiteralExpression(provider) || requestScoped(provider)) return undefined;
+  const provide = provider.getProperty("provide");
+  const token = Node.isPropertyAssignment(provide) ? provide.getInitializer()?.getText() : undefined;
+  return token ? { name: token.replace(/^["'`]|["'`]$/g, ""), declaration: construction, injectedAs: token } : undefined;
+}
+
+/** `scope: Scope.REQUEST`, or `inject: [REQUEST]`: the factory runs for each request. */
+export function requestScoped(provider: Node): boolean {
+  if (!Node.isObjectLiteralExpression(provider)) return false;
+  const scope = provider.getProperty("scope");
+  const inject = provider.getProperty("inject");
+  return [scope, inject].some((p) => Node.isPropertyAssignment(p) && /\bREQUEST\b/.test(p.getInitializer()?.getText() ?? ""));
+}
+
+/** The provider object literal whose `useFactory` a function is, if it is one. */
+export function providerOfFactory(fn: Node): Node | undefined {
+  const property = Node.isMethodDeclaration(fn) ? fn : fn.getParent();
+  if (!(Node.isPropertyAssignment(property) || Node.isMethodDeclaration(property)) || property.getName() !== "useFactory") return undefined;
+  const provider = property.getParent();
+  return Node.isObjectLiteralExpression(provider) ? provider : undefined;
 }
 
 /** The expression inside parentheses, `!`, `as` and `satisfies`. */

@@ -35,6 +35,8 @@ export interface SharedClient {
   exportNames?: ExportName[];
   /** Set for a client made right inside `fastify.decorate("openai", new OpenAI())`: that name. */
   decoratedAs?: string;
+  /** Set for a client a Nest provider's `useFactory` makes: the provider's token (`OpenAI`, `"OPENAI_CLIENT"`), as written. */
+  injectedAs?: string;
 }
 
 /** A client built from the request's own credential (a key from the request, a Workers `env` binding): left as is, by design. */

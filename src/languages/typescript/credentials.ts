@@ -1,4 +1,5 @@
 import { Node, SyntaxKind, type NewExpression } from "ts-morph";
+import { providerOfFactory, requestScoped } from "./client-holders.js";
 import { isFunction } from "./functions.js";
 
 /**
@@ -65,6 +66,9 @@ function shorthandValueDeclarations(property: Node): Node[] {
 function parameterReadsRequest(parameter: Node, hops: number): boolean {
   const fn = parameter.getParent();
   if (!fn || !isFunction(fn)) return true;
+  // A Nest provider's factory gets other providers (config, not the request) unless it is request-scoped.
+  const provider = providerOfFactory(fn);
+  if (provider) return requestScoped(provider);
   const index = fn.getParameters().findIndex((p) => p === parameter);
   const callers = callersOf(fn);
   if (!callers.length) return true;

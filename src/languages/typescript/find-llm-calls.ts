@@ -5,6 +5,7 @@ import { skipWrappers } from "./client-holders.js";
 import type { SharedClient } from "./client.js";
 import type { TypedSdkCall } from "./calls-by-type.js";
 import { findChildProcessCalls } from "./find-child-process.js";
+import { httpLlmCall } from "./find-http-calls.js";
 import { sdkFreeFunction } from "./sdk-imports.js";
 
 /** One call that reaches a model. */
@@ -51,6 +52,7 @@ export function findLlmCalls(files: readonly SourceFile[], reaches: readonly Cli
   const calls: LlmCall[] = [];
   const seen = new Set<CallExpression>();
   const wrapperClass = reaches.find((r) => r.client.kind === "wrapper")?.client.wrapperClass;
+  const insideWrapper = (node: Node) => wrapperClass !== undefined && wrapperClass.getPos() <= node.getPos() && node.getEnd() <= wrapperClass.getEnd();
   const add = (found: LlmCall) => {
     if (seen.has(found.call)) return;
     seen.add(found.call);
@@ -64,15 +66,17 @@ export function findLlmCalls(files: readonly SourceFile[], reaches: readonly Cli
       }
       const free = freeFunctionCall(call);
       if (free) add(free);
+      // The wrapper's own request is reached through the wrapper's gated call sites.
+      const http = insideWrapper(call) ? undefined : httpLlmCall(call);
+      if (http) add({ ...base(call, false), api: "sdk", row: http.row, sdkCall: http.sdkCall, streaming: http.streaming, streamEndUnseen: http.streaming });
     }
     for (const process of findChildProcessCalls(file)) {
-      if (!process.blocking || !process.callsModel) continue;
-      if (wrapperClass && wrapperClass.getPos() <= process.call.getPos() && process.call.getEnd() <= wrapperClass.getEnd()) continue;
+      if (!process.blocking || !process.callsModel || insideWrapper(process.call)) continue;
       add({ ...base(process.call, false), api: "process" });
     }
   }
   for (const { call, row, sdkCall } of typed) {
-    if (seen.has(call) || (wrapperClass && wrapperClass.getPos() <= call.getPos() && call.getEnd() <= wrapperClass.getEnd())) continue;
+    if (seen.has(call) || insideWrapper(call)) continue;
     const callee = call.getExpression();
     const receiver = Node.isPropertyAccessExpression(callee) ? callee.getExpression() : callee;
     const perRequest = reaches.some((r) => r.perRequestCredential && derivationOf(receiver, r.bindings, 0) !== undefined);

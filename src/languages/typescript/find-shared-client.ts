@@ -1,7 +1,7 @@
 import { Node, SyntaxKind, type ClassDeclaration, type NewExpression, type SourceFile } from "ts-morph";
 import { sdkRows } from "../sdks.js";
 import type { ClientDetection, ClientOverrides, PerRequestClient, SharedClient } from "./client.js";
-import { anonymousExport, classProperty, decoration, findGetters, insideClassMember, isModuleLevel, owningVariable, returningFunction } from "./client-holders.js";
+import { anonymousExport, classProperty, decoration, findGetters, insideClassMember, isModuleLevel, nestProvider, owningVariable, returningFunction } from "./client-holders.js";
 import { credentialIsPerRequest } from "./credentials.js";
 import { isFunction } from "./functions.js";
 import { packageName, sdkRowOfClass, sdkRowOfExportedClient } from "./sdk-imports.js";
@@ -63,13 +63,15 @@ export function findSharedClient(files: readonly SourceFile[], overrides: Client
   return { client: named ?? clients[0], clients, others, perRequest };
 }
 
-type Holder = Pick<SharedClient, "name" | "declaration" | "getters" | "exportNames" | "decoratedAs" | "ownerClass" | "classProperties">;
+type Holder = Pick<SharedClient, "name" | "declaration" | "getters" | "exportNames" | "decoratedAs" | "injectedAs" | "ownerClass" | "classProperties">;
 
 /** What holds an SDK client, or that it is built from the request's own credential. */
 function sdkClient(construction: NewExpression, constructedWith: string): Holder | { perRequest: true } {
   const owner = owningVariable(construction);
   const decorated = decoration(construction);
   if (decorated) return { ...decorated, getters: [] };
+  const provided = nestProvider(construction);
+  if (provided) return { ...provided, getters: [] };
   if (insideClassMember(construction)) {
     if (credentialIsPerRequest(construction)) return { perRequest: true };
     const member = classProperty(construction);
@@ -82,8 +84,8 @@ function sdkClient(construction: NewExpression, constructedWith: string): Holder
     return { name: owner.getName(), declaration: owner, getters: findGetters(owner) };
   }
   if (construction.getFirstAncestor(isFunction) && credentialIsPerRequest(construction) && !decoratedLater(owner)) return { perRequest: true };
-  const factory = returningFunction(construction);
-  if (factory) return { name: nameOf(factory), declaration: factory, getters: [factory] };
+  const factory = returningFunction(construction, owner);
+  if (factory) return { name: nameOf(factory), declaration: owner ?? factory, getters: [factory] };
   if (owner) return { name: owner.getName(), declaration: owner, getters: [] };
   // Built where it is used: `createApp({ openai: new OpenAI() })`, `summarize(new OpenAI(), text)`.
   return { name: constructedWith, declaration: construction, getters: [] };
@@ -109,7 +111,7 @@ function decoratedLater(owner: Node | undefined): boolean {
 }
 
 function nameOf(node: Node): string {
-  return (Node.isFunctionDeclaration(node) || Node.isVariableDeclaration(node) ? node.getName() : undefined) ?? "client";
+  return (Node.isFunctionDeclaration(node) || Node.isVariableDeclaration(node) || Node.isMethodDeclaration(node) ? node.getName() : undefined) ?? "client";
 }
 
 function inside(node: Node | undefined, container: Node): boolean {
