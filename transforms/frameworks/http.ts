@@ -24,7 +24,7 @@ export const http: FrameworkAdapter = {
       const statement = statementOf(call);
       if (!handlers.length || !statement) continue;
       const receiver = call.getExpression();
-      routes.push({ call, receiver: receiver.getText(), receiverNode: receiver, method: "all", statement, handlers });
+      routes.push({ call, receiver: receiver.getText().replace(/\s+/g, ""), receiverNode: receiver, method: "all", statement, handlers });
     }
     return routes;
   },
