@@ -71,7 +71,9 @@ export function findLlmClients(files: readonly PythonSourceFile[], settings: { c
       const fn = enclosingFunction(assignment);
       // Built for one request: its calls in the function are found too, then gated or, on the caller's own key, left.
       const perRequestCredential = !access && built?.kind === "sdk" && takesRequestCredential(value);
-      if (!access && built?.kind === "sdk" && fn?.type === "function_definition" && target.type === "identifier" && !handedOn(assignment)) {
+      // A project wrapper built per request (`service = ChatService()` in a handler) makes the same blocking calls.
+      const perRequestBuilt = built?.kind === "sdk" || (built?.kind === "wrapper" && wrappers?.has(built.constructedWith) === true);
+      if (!access && perRequestBuilt && fn?.type === "function_definition" && target.type === "identifier" && !handedOn(assignment)) {
         access = { kind: "local", fn, name: target.text };
         if (perRequestCredential) perRequest.push({ file, construction: value });
       }
