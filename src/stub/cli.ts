@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Run the OpenAI-compatible stub as its own process (e2e tests, the demo, benchmarks):
- *   node dist/src/stub/cli.js --port 0 --latency 300 --concurrency-limit 10 [--rate-limit-headers] [--tokens-per-minute N]
+ *   node dist/src/stub/cli.js --port 0 --latency 300 --concurrency-limit 10 [--rate-limit-headers] [--tokens-per-minute N] [--serving-limit N]
  * Drive it from outside with GET /_stub/stats, POST /_stub/config (JSON options), POST /_stub/reset.
  * Prints `openai-stub listening on http://127.0.0.1:PORT/v1` once ready; stops on SIGINT/SIGTERM.
  */
@@ -29,13 +29,14 @@ function parseCommandLine() {
         "retry-after-ms": { type: "string" },
         "rate-limit-headers": { type: "boolean" },
         "tokens-per-minute": { type: "string" },
+        "serving-limit": { type: "string" },
       },
       strict: true,
     });
   } catch (err) {
     console.error(`openai-stub: ${(err as Error).message}`);
     console.error(
-      "usage: openai-stub [--port N] [--host H] [--latency MS] [--concurrency-limit N] [--retry-after-ms MS] [--rate-limit-headers] [--tokens-per-minute N]",
+      "usage: openai-stub [--port N] [--host H] [--latency MS] [--concurrency-limit N] [--retry-after-ms MS] [--rate-limit-headers] [--tokens-per-minute N] [--serving-limit N]",
     );
     process.exit(2);
   }
@@ -51,6 +52,7 @@ const stub = await startOpenAiStub({
   retryAfterMs: count("retry-after-ms", values["retry-after-ms"]),
   rateLimitHeaders: values["rate-limit-headers"],
   tokensPerMinute: count("tokens-per-minute", values["tokens-per-minute"]),
+  servingLimit: count("serving-limit", values["serving-limit"]),
 });
 console.log(`openai-stub listening on ${stub.url}`);
 

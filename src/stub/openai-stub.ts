@@ -24,6 +24,14 @@ export interface OpenAiStubOptions {
   rateLimitHeaders?: boolean;
   /** Tokens (input + output, as `usage` counts them) accepted per rolling minute; beyond, 429. 0 (default) = no limit. */
   tokensPerMinute?: number;
+  /** The "minute" of `tokensPerMinute`, in ms: shorter in tests, so a used-up budget comes back quickly. Default 60000. */
+  tokenWindowMs?: number;
+  /**
+   * Requests worked on at once; the others wait their turn inside the stub, so an answer takes
+   * `latencyMs` times the rounds it waited: latency grows with the calls in flight beyond this,
+   * and no 429 ever says so (a congested upstream). 0 (default) = all at once.
+   */
+  servingLimit?: number;
   /** Value of retry-after-ms on rate-limit answers (retry-after gets it in whole seconds). Default 200. */
   retryAfterMs?: number;
   /** Answer the next N requests with `failStatus`. */
@@ -79,6 +87,8 @@ const DEFAULT_BEHAVIOUR: Behaviour = {
   concurrencyLimit: 0,
   rateLimitHeaders: false,
   tokensPerMinute: 0,
+  tokenWindowMs: 60_000,
+  servingLimit: 0,
   retryAfterMs: 200,
   failNext: 0,
   failStatus: 500,
@@ -134,15 +144,15 @@ function usage(inputText: string, outputText: string) {
   return { input, output };
 }
 
-const MINUTE_MS = 60_000;
-
-/** Tokens spent over the last minute, oldest first, for a tokens-per-minute limit. */
+/** Tokens spent over the last window (a minute unless configured), oldest first, for a tokens-per-minute limit. */
 class TokenWindow {
   private spent: Array<{ at: number; tokens: number }> = [];
   private total = 0;
+  /** Read at each use, so `configure({ tokenWindowMs })` applies at once. */
+  windowMs = 60_000;
 
   used(now: number): number {
-    while (this.spent.length > 0 && this.spent[0]!.at <= now - MINUTE_MS) this.total -= this.spent.shift()!.tokens;
+    while (this.spent.length > 0 && this.spent[0]!.at <= now - this.windowMs) this.total -= this.spent.shift()!.tokens;
     return this.total;
   }
 
@@ -157,9 +167,46 @@ class TokenWindow {
     for (const { at, tokens: spent } of this.spent) {
       if (free >= tokens) break;
       free += spent;
-      if (free >= tokens) return at + MINUTE_MS - now;
+      if (free >= tokens) return at + this.windowMs - now;
     }
     return 0;
+  }
+}
+
+/**
+ * A congested upstream: `limit` requests are worked on at once, each for `latencyMs`; the rest
+ * wait in arrival order. A request whose client went away leaves the queue (or frees its turn).
+ */
+class ServingQueue {
+  private working = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  enter(limit: number, latencyMs: number, res: ServerResponse, answer: () => void): void {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      this.working--;
+      this.next(limit);
+    };
+    const work = () => {
+      if (res.destroyed) return this.next(limit);
+      this.working++;
+      const timer = setTimeout(() => {
+        answer();
+        finish();
+      }, latencyMs);
+      res.on("close", () => {
+        clearTimeout(timer);
+        finish();
+      });
+    };
+    if (this.working < limit) work();
+    else this.waiting.push(work);
+  }
+
+  private next(limit: number): void {
+    while (this.working < limit && this.waiting.length > 0) this.waiting.shift()!();
   }
 }
 
@@ -279,6 +326,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
   let behaviour: Behaviour = { ...initial };
   let stats = emptyStats();
   let tokens = new TokenWindow();
+  let serving = new ServingQueue();
 
   const count = (endpoint: string, status: number) => {
     stats.requests++;
@@ -336,6 +384,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
     const retryAfter = (ms: number) => ({ "retry-after-ms": String(Math.ceil(ms)), "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) });
     const rateLimitHeaders = retryAfter(b.retryAfterMs);
     const now = Date.now();
+    tokens.windowMs = b.tokenWindowMs;
     const callTokens = usage(text, `echo: ${text}`);
     const cost = callTokens.input + callTokens.output;
     // What OpenAI sends on every answer; computed at arrival, counting this request in.
@@ -405,7 +454,9 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       else responsesResponse(answeredModel, text, reply, stream, res);
       leave();
     };
-    if (b.latencyMs > 0) {
+    if (b.servingLimit > 0) {
+      serving.enter(b.servingLimit, b.latencyMs, res, answer);
+    } else if (b.latencyMs > 0) {
       const timer = setTimeout(answer, b.latencyMs);
       res.on("close", () => clearTimeout(timer));
     } else {
@@ -447,6 +498,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       behaviour = { ...initial };
       stats = emptyStats();
       tokens = new TokenWindow();
+      serving = new ServingQueue();
     },
     close() {
       return new Promise<void>((resolve) => {

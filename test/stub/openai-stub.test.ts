@@ -111,6 +111,44 @@ describe("faults", () => {
     expect(stub.stats()).toMatchObject({ requests: 4, peakInFlight: 2, inFlight: 0, byStatus: { "200": 2, "429": 2 } });
   });
 
+  it("answers 429 once the tokens of its window are spent, with the time until they fit again, and serves again after it", async () => {
+    // "one two three": 3 input tokens and "echo: one two three" 4 output tokens, 7 a call; 20 a window of 400 ms.
+    stub.configure({ tokensPerMinute: 20, tokenWindowMs: 400, rateLimitHeaders: true });
+    const ask = () => sdk.chat.completions.create(question("one two three")).withResponse();
+    const first = await ask();
+    expect(first.response.headers.get("x-ratelimit-limit-tokens")).toBe("20");
+    expect(first.response.headers.get("x-ratelimit-remaining-tokens")).toBe("13");
+    await ask();
+    const limited = await ask().catch((err) => err);
+    expect(limited).toBeInstanceOf(RateLimitError);
+    expect(limited.code).toBe("rate_limit_exceeded");
+    expect(limited.error).toMatchObject({ type: "tokens" });
+    const retryAfterMs = Number(limited.headers.get("retry-after-ms"));
+    // The first call's tokens leave the window first: waiting that long makes room for one more.
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(400);
+    expect(limited.headers.get("retry-after")).toBe("1");
+    expect(limited.headers.get("x-ratelimit-remaining-tokens")).toBe("6");
+    expect(Number(limited.headers.get("x-ratelimit-reset-tokens")?.replace(/ms$/, ""))).toBeLessThanOrEqual(400);
+    expect(stub.stats().byStatus).toEqual({ "200": 2, "429": 1 });
+
+    await new Promise((resolve) => setTimeout(resolve, retryAfterMs + 5));
+    expect((await ask()).data.choices[0]?.message.content).toBe("echo: one two three");
+  });
+
+  it("makes calls beyond its serving limit wait their turn instead of refusing them (a congested upstream)", async () => {
+    stub.configure({ servingLimit: 1, latencyMs: 30 });
+    const started = performance.now();
+    const finished: number[] = [];
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, (_, i) => sdk.chat.completions.create(question(`q${i}`)).then((answer) => (finished.push(performance.now() - started), answer))),
+    );
+    expect(answers.map((answer) => answer.choices[0]?.message.content)).toEqual(["echo: q0", "echo: q1", "echo: q2"]);
+    expect(stub.stats()).toMatchObject({ peakInFlight: 3, inFlight: 0, byStatus: { "200": 3 } });
+    // Worked on one at a time for 30 ms each: the last answer cannot come before three turns (a lower bound, not a speed check).
+    expect(Math.max(...finished)).toBeGreaterThanOrEqual(3 * 30 - 1);
+  });
+
   it("fails the next N requests with a 5xx, then recovers", async () => {
     stub.configure({ failNext: 2, failStatus: 503 });
     const outcomes = [];
