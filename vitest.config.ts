@@ -3,13 +3,14 @@ import { configDefaults, defineConfig } from "vitest/config";
 /**
  * Test files that run the engine in the test's own process and touch no global state (no mocks,
  * no environment, no servers of their own). They share a process per worker instead of each
- * importing TypeScript and ts-morph again, which costs about two seconds of CPU a file.
+ * importing TypeScript and ts-morph again, which costs about two seconds of CPU a file. A new
+ * file runs isolated unless it is added here.
  */
 const inProcess = [
   "test/transforms/**/*.test.ts",
   "test/engine/**/*.test.ts",
   "test/languages/**/*.test.ts",
-  "test/fidelity/**/*.test.ts",
+  "test/fidelity/{churn,dependencies,files,package-json,placement}.test.ts",
   "test/python/fixtures.test.ts",
   "test/python/reports.test.ts",
   "test/cli/report.test.ts",

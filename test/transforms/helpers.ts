@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -13,6 +14,32 @@ export const FIXTURES = join(REPO, "fixtures");
 export const ROOT = "/target";
 const SOURCE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 const TYPESCRIPT = /\.[cm]?tsx?$/;
+
+/**
+ * Every migration builds a new ts-morph Project, which parses and binds TypeScript's lib files
+ * (the ES2022 declarations, the same text each time) again: about half the CPU of a small
+ * fixture's migration. In a test process they are made once per target and shared by every
+ * project, as TypeScript's own language service shares them between programs. Only the tests do
+ * this: the CLI builds one project per run.
+ */
+function shareLibFiles(): void {
+  const common = createRequire(createRequire(import.meta.url).resolve("ts-morph"))("@ts-morph/common") as {
+    DocumentRegistry: { prototype: { createOrUpdateSourceFile(fileName: string, settings: ts.CompilerOptions, ...rest: unknown[]): ts.SourceFile } };
+  };
+  const registry = common.DocumentRegistry.prototype;
+  const create = registry.createOrUpdateSourceFile;
+  if ((create as { shared?: true }).shared) return;
+  const libFiles = new Map<string, ts.SourceFile>();
+  const shared = function (this: unknown, fileName: string, settings: ts.CompilerOptions, ...rest: unknown[]): ts.SourceFile {
+    if (!fileName.startsWith("/node_modules/typescript/lib/")) return create.call(this, fileName, settings, ...rest);
+    const key = `${settings.target}:${fileName}`;
+    let file = libFiles.get(key);
+    if (!file) libFiles.set(key, (file = create.call(this, fileName, settings, ...rest)));
+    return file;
+  };
+  registry.createOrUpdateSourceFile = Object.assign(shared, { shared: true as const });
+}
+shareLibFiles();
 
 export const DEFAULT_SETTINGS: MigrationSettings = { poolSize: 10, canaryPercent: 100 };
 
