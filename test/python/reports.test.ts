@@ -72,6 +72,15 @@ describe("Python call-site reports", () => {
 });
 
 describe("a whole migration", () => {
+  it("vendors the runtime beside the service whose calls it gates, and leaves the app of another service alone", async () => {
+    const input = readTree(join(PYTHON_FIXTURES, "gate-call-sites", "bot-service-calls", "input"));
+    const run = await migratePythonTree(input);
+    expect(run.outcome.runtimeDir).toBe(`${ROOT}/bot`);
+    expect(run.sources.get("api/app.py")).toBe(input.get("api/app.py"));
+    expect(run.sources.get("bot/bot.py")).toContain("from llm_api import get_async_llm_client, use_new_llm_path\n");
+    expect(run.outcome.callSites.map((site) => [site.file, site.state])).toEqual([["bot/bot.py", "rewritten"]]);
+  });
+
   it("gates blocking HTTP requests to an LLM API in an app with no shared client, once", async () => {
     const input = readTree(join(PYTHON_FIXTURES, "gate-call-sites", "sync-http-llm-call", "input"));
     const first = await migratePythonTree(input);
