@@ -8,8 +8,8 @@ import {
   type VariableDeclaration,
 } from "ts-morph";
 import { requiredModule } from "../../src/languages/typescript/source-style.js";
-import type { FrameworkAdapter, RouteHandler, RouteRegistration } from "./adapter.js";
-import { functionOf, HTTP_METHODS, METRICS_PATH, parameterName, statementOf, routesIn } from "./shared.js";
+import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
+import { handlersOf, HTTP_METHODS, METRICS_PATH, parameterName, statementOf, routesIn } from "./shared.js";
 
 
 export const express: FrameworkAdapter = {
@@ -147,13 +147,7 @@ function asRoute(call: CallExpression, lenient: boolean): RouteRegistration | un
     if (!lenient || !pathLiteral) return undefined;
   }
   if (HTTP_METHODS.has(method) && !hasPath && !Node.isCallExpression(callee.getExpression())) return undefined;
-  const handlers = args
-    .slice(hasPath ? 1 : 0)
-    .map((argument): RouteHandler | undefined => {
-      const fn = functionOf(argument);
-      return fn ? { argument, fn } : undefined;
-    })
-    .filter((h): h is RouteHandler => h !== undefined);
+  const handlers = handlersOf(args.slice(hasPath ? 1 : 0));
   if (handlers.length === 0) return undefined;
   const statement = statementOf(call);
   if (!statement) return undefined;

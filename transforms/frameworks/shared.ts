@@ -53,9 +53,23 @@ export function functionOf(argument: Node): Node | undefined {
   return undefined;
 }
 
+/**
+ * `asyncHandler(async (req, res) => …)`: a wrapper that hands the request on to the one function
+ * it is given (catching its rejection for the framework). The handler is that function, and the
+ * migration wraps it there, inside, where its errors are still its own.
+ */
+function passedThrough(argument: Node): Node | undefined {
+  if (!Node.isCallExpression(argument) || argument.getExpression().getText() === "handleLlmErrors") return undefined;
+  const args = argument.getArguments();
+  const [only] = args;
+  if (args.length !== 1 || !(Node.isArrowFunction(only) || Node.isFunctionExpression(only))) return undefined;
+  return only.getParameters().length > 0 ? only : undefined;
+}
+
 export function handlersOf(args: readonly Node[]): RouteHandler[] {
   return args
-    .map((argument): RouteHandler | undefined => {
+    .map((written): RouteHandler | undefined => {
+      const argument = passedThrough(written) ?? written;
       const fn = functionOf(argument);
       return fn ? { argument: argument as Expression, fn } : undefined;
     })
