@@ -1,6 +1,7 @@
 import { detectStyle, indentationAt, lineStartOf } from "../src/languages/typescript/source-style.js";
 import { functionsReaching } from "./call-sites/reach.js";
 import { EditPlan, relativePath, RUNTIME_NAMES, type Transform } from "./context.js";
+import { mountPrefix } from "./frameworks/mount-prefix.js";
 import { reasons } from "./reasons.js";
 
 export const addMetricsRoute: Transform = {
@@ -24,6 +25,8 @@ export const addMetricsRoute: Transform = {
       context.findings.push({ code: "NO_FRAMEWORK_ROUTE", kind: "warning", message: reasons.NO_FRAMEWORK_ROUTE.message });
       return;
     }
+    // Read before the edits, which make the nodes stale.
+    const prefix = `${framework.routePrefix?.(analysis.files) ?? ""}${mountPrefix(place.before, place.receiver)}`;
     const file = place.before.getSourceFile();
     // Before the comments that introduce the statement too: they belong to it.
     const at = place.before.getLeadingCommentRanges()[0]?.getPos() ?? place.before.getStart();
@@ -42,8 +45,9 @@ export const addMetricsRoute: Transform = {
     context.findings.push({
       code: "METRICS_ROUTE_ADDED",
       kind: "info",
-      // The path the server really answers on: under Nest's global prefix, /api/metrics/llm.
-      message: `GET ${framework.routePrefix?.(analysis.files) ?? ""}/metrics/llm added on ${place.receiver}`,
+      // The path the server really answers on: under Nest's global prefix, /api/metrics/llm; on a
+      // router or plugin mounted under /api, the same.
+      message: `GET ${prefix}/metrics/llm added on ${place.receiver}`,
       file: relativePath(context.input, file),
       line: file.getLineAndColumnAtPos(at).line,
     });

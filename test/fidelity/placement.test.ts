@@ -39,4 +39,39 @@ describe("placement", () => {
     const { outcome } = await migrateTree(readTree(join(FIXTURES, "frameworks/nest/global-prefix/input")));
     expect(outcome.findings).toContainEqual(expect.objectContaining({ code: "METRICS_ROUTE_ADDED", message: "GET /api/metrics/llm added on AppModule" }));
   });
+
+  const metricsFinding = async (tree: Map<string, string>) =>
+    (await migrateTree(tree)).outcome.findings.find((f) => f.code === "METRICS_ROUTE_ADDED")?.message;
+
+  // A route in a plugin that app.register(plugin, { prefix }) mounts answers under that prefix.
+  it("reports the metrics route's real path in a Fastify plugin registered with a prefix", async () => {
+    expect(await metricsFinding(readTree(join(FIXTURES, "frameworks/fastify/prefixed-plugin/input")))).toBe("GET /api/v1/metrics/llm added on fastify");
+  });
+
+  // Express and FastAPI: the calls are on a router mounted under /api, the route goes on the app itself.
+  it("puts the route on the app, not on a router mounted under a prefix, and says so (Express)", async () => {
+    expect(await metricsFinding(readTree(join(FIXTURES, "servers/express-cjs/input")))).toBe("GET /metrics/llm added on app");
+  });
+
+  it("puts the route on the app, not on a router included with a prefix, and says so (FastAPI)", async () => {
+    const main = [
+      "from fastapi import APIRouter, FastAPI",
+      "from openai import OpenAI",
+      "",
+      "client = OpenAI()",
+      'router = APIRouter(prefix="/chat")',
+      "",
+      "",
+      '@router.post("/ask")',
+      "async def ask(payload: dict, user_id: str):",
+      '    completion = client.chat.completions.create(model="gpt-4o-mini", messages=payload["messages"])',
+      '    return {"reply": completion.choices[0].message.content}',
+      "",
+      "",
+      "app = FastAPI()",
+      'app.include_router(router, prefix="/api")',
+      "",
+    ].join("\n");
+    expect(await metricsFinding(new Map([["main.py", main]]))).toBe("GET /metrics/llm added on app");
+  });
 });
