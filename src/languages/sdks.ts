@@ -106,8 +106,9 @@ export const SDKS: readonly SdkRow[] = [
     clientClasses: ["OpenAIClient"],
     calls: [
       ...calls(["getChatCompletions", "getCompletions", "getEmbeddings", "getImages"]),
-      // `listChatCompletions` is the earliest betas' name for the stream.
-      ...calls(["streamChatCompletions", "streamCompletions", "listChatCompletions", "listCompletions"], { when: "always", result: "iterable" }),
+      ...calls(["streamChatCompletions", "streamCompletions"], { when: "always", result: "iterable" }),
+      // The earliest betas' names for the stream return the async iterable itself, not a promise of it.
+      ...calls(["listChatCompletions", "listCompletions"], { when: "always", result: "iterable", sync: true }),
     ],
     options: { argument: 2, fields: { abortSignal: "$.signal", requestOptions: "{ timeout: $.timeout }" } },
   },
