@@ -43,6 +43,47 @@ export interface AimdLimitOptions {
   backoffRatio?: number;
 }
 
+/**
+ * A round's mean latency counts as risen when it is more than this share above the fastest
+ * recent round. Generous, as LLM answers vary in length: only a clear rise says calls are queueing.
+ */
+const LATENCY_TOLERANCE = 0.25;
+/** ... and by more than this many milliseconds: a busy machine's own delays are not the upstream queueing. */
+const LATENCY_MIN_RISE_MS = 50;
+/** Rounds the fastest round is remembered (BBR keeps its minimum round trip ~10 s the same way). */
+const LATENCY_WINDOW_ROUNDS = 20;
+
+/**
+ * The latency signal: the mean upstream time of each round trip (a round ends with the answer to
+ * the first call sent after it began, whatever the limit did meanwhile) against the fastest round
+ * of the last LATENCY_WINDOW_ROUNDS. A round well above it means calls wait inside the upstream:
+ * too many are in flight, though nothing was refused. The fastest round is forgotten after the
+ * window, so a lasting slowdown of the upstream becomes the new normal instead of pulling the
+ * limit down for good, while a limit creeping up one call a round cannot drag the normal along.
+ */
+class LatencyWatch {
+  private sum = 0;
+  private count = 0;
+  private roundStartedAt = 0;
+  private readonly rounds: number[] = [];
+
+  /** One answer; at the end of a round, the factor the limit should shrink by (below 1) when its latency rose, else 1. */
+  sample(startedAt: number, rttMs: number, now: number): number {
+    this.sum += rttMs;
+    this.count++;
+    if (startedAt < this.roundStartedAt) return 1;
+    this.roundStartedAt = now;
+    const mean = this.sum / this.count;
+    this.sum = 0;
+    this.count = 0;
+    const fastest = this.rounds.length === 0 ? mean : Math.min(...this.rounds);
+    const threshold = Math.max(fastest * (1 + LATENCY_TOLERANCE), fastest + LATENCY_MIN_RISE_MS);
+    this.rounds.push(mean);
+    if (this.rounds.length > LATENCY_WINDOW_ROUNDS) this.rounds.shift();
+    return mean > threshold ? threshold / mean : 1;
+  }
+}
+
 /** Rounds to hold just below a level that dropped before probing it again: doubles per failed probe. */
 const FIRST_HOLD_ROUNDS = 4;
 const MAX_HOLD_ROUNDS = 32;
@@ -60,7 +101,10 @@ const MAX_HOLD_ROUNDS = 32;
  *   it for 4, 8, … 32 rounds, so an upstream whose capacity is fixed sees few 429s, and one whose
  *   capacity rose is found;
  * - rate-limit headers: headroom 0 caps the limit at what is in flight; a known headroom caps
- *   growth at in flight + headroom, and the first such answer jumps there at once.
+ *   growth at in flight + headroom, and the first such answer jumps there at once;
+ * - latency (LatencyWatch): a round whose mean upstream time rose well above the usual shrinks the
+ *   limit in proportion (usual threshold ÷ mean, at least −1, at most halved) and ends slow start,
+ *   as Netflix's gradient limit does: an upstream that queues instead of refusing is found too.
  */
 export class AimdLimit implements ConcurrencyLimit {
   current: number;
@@ -77,6 +121,7 @@ export class AimdLimit implements ConcurrencyLimit {
   /** The level that last dropped; growth waits `holdRounds` below it. */
   private ceiling = Number.POSITIVE_INFINITY;
   private holdRounds = FIRST_HOLD_ROUNDS;
+  private readonly latency = new LatencyWatch();
 
   constructor(options: AimdLimitOptions) {
     this.min = Math.max(1, Math.floor(options.min));
@@ -85,7 +130,7 @@ export class AimdLimit implements ConcurrencyLimit {
     this.current = this.clamp(options.initial ?? this.min);
   }
 
-  onSample(startedAt: number, _rttMs: number, inFlight: number, didDrop: boolean, headroom: number): void {
+  onSample(startedAt: number, rttMs: number, inFlight: number, didDrop: boolean, headroom: number): void {
     const now = Date.now();
     if (didDrop) {
       if (startedAt < this.lastDropAt) return; // sent before the last decrease: already answered for
@@ -105,6 +150,12 @@ export class AimdLimit implements ConcurrencyLimit {
       // The upstream is full: no more than what is out now, and no slow start past it.
       this.slowStart = false;
       if (inFlight < this.current) this.change(inFlight, now);
+      return;
+    }
+    const shrink = this.latency.sample(startedAt, rttMs, now);
+    if (shrink < 1 && this.current > this.min) {
+      this.slowStart = false;
+      this.change(Math.min(this.current - 1, Math.floor(this.current * Math.max(0.5, shrink))), now);
       return;
     }
     const fresh = startedAt >= this.roundStartedAt;

@@ -498,6 +498,40 @@ class FixedLimit:
         pass
 
 
+# The latency signal (limit.ts's LatencyWatch): a round's mean upstream time more than
+# LATENCY_TOLERANCE above the fastest of the last LATENCY_WINDOW_ROUNDS rounds (and by more
+# than LATENCY_MIN_RISE_S) means calls queue inside the upstream, though nothing was refused.
+_LATENCY_TOLERANCE = 0.25
+_LATENCY_MIN_RISE_S = 0.05
+_LATENCY_WINDOW_ROUNDS = 20
+
+
+class _LatencyWatch:
+    """Mean upstream time per round trip (a round ends with the answer to the first call sent
+    after it began) against the fastest recent round (forgotten after the window, so a lasting
+    slowdown becomes the new normal)."""
+
+    def __init__(self):
+        self._sum = 0.0
+        self._count = 0
+        self._round_started_at = -math.inf
+        self._rounds = collections.deque(maxlen=_LATENCY_WINDOW_ROUNDS)
+
+    def sample(self, sent_at, rtt_s, now):
+        """One answer; at the end of a round, the factor to shrink the limit by (< 1) when its latency rose, else 1."""
+        self._sum += rtt_s
+        self._count += 1
+        if sent_at < self._round_started_at:
+            return 1.0
+        self._round_started_at = now
+        mean = self._sum / self._count
+        self._sum, self._count = 0.0, 0
+        fastest = min(self._rounds) if self._rounds else mean
+        threshold = max(fastest * (1 + _LATENCY_TOLERANCE), fastest + _LATENCY_MIN_RISE_S)
+        self._rounds.append(mean)
+        return threshold / mean if mean > threshold else 1.0
+
+
 class AimdLimit:
     """Additive increase, multiplicative decrease, with slow start and a memory of where the
     upstream said no (see the TypeScript runtime's limit.ts for the reasoning):
@@ -509,7 +543,9 @@ class AimdLimit:
       probe), else multiplies by ``backoff_ratio`` (at least -1); once per round. The level that
       dropped is probed again after holding just below it for 4, 8, ... 32 rounds;
     - rate-limit headers: headroom 0 caps the limit at what was in flight; a known headroom caps
-      growth at in flight + headroom, and the first such answer jumps there at once.
+      growth at in flight + headroom, and the first such answer jumps there at once;
+    - latency: a round whose mean upstream time rose well above the fastest recent round shrinks
+      the limit in proportion (at least -1, at most halved) and ends slow start.
 
     Times are ``time.monotonic()`` seconds.
     """
@@ -525,6 +561,7 @@ class AimdLimit:
         self._last_good = 0
         self._ceiling = math.inf
         self._hold_rounds = _FIRST_HOLD_ROUNDS
+        self._latency = _LatencyWatch()
 
     def on_sample(self, sent_at, rtt_s, in_flight, did_drop, headroom):
         now = time.monotonic()
@@ -547,6 +584,11 @@ class AimdLimit:
             self._slow_start = False
             if in_flight < self.current:
                 self._change(in_flight, now)
+            return
+        shrink = self._latency.sample(sent_at, rtt_s, now)
+        if shrink < 1 and self.current > self.minimum:
+            self._slow_start = False
+            self._change(min(self.current - 1, math.floor(self.current * max(0.5, shrink))), now)
             return
         fresh = sent_at >= self._round_started_at
         if fresh:

@@ -42,6 +42,29 @@ describe("the adaptive limit (LLM_POOL_SIZE=auto)", () => {
     expect(upstream.stub().stats().peakInFlight).toBeLessThanOrEqual(8);
   }, 30_000);
 
+  it("settles near the capacity of an upstream that queues instead of refusing, from latency alone", async () => {
+    // K = 4 calls worked on at once, 200 ms each; the rest wait inside the stub and no 429 ever comes.
+    upstream.stub().configure({ servingLimit: 4, latencyMs: 200 });
+    process.env.OPENAI_BASE_URL = upstream.stub().url;
+    const client = getAsyncLlmClient({ poolSize: "auto", poolMax: 32 });
+    let stop = false;
+    const driving = drive(client, 16, () => stop);
+    await until(() => upstream.stub().stats().requests >= 40, "40 calls", 20_000);
+    // Then where the limit stands, every 20 ms for the next 60 calls: it probes above K and falls back.
+    const seen: number[] = [];
+    const watch = setInterval(() => seen.push(client.getMetrics().poolSize), 20);
+    await until(() => upstream.stub().stats().requests >= 100, "100 calls", 20_000);
+    clearInterval(watch);
+    stop = true;
+    expect(await driving).toBe(0);
+    expect(upstream.stub().stats().byStatus["429"]).toBeUndefined();
+    // Without the latency signal the limit would climb to the 16 callers; with it, it stays around K.
+    const average = seen.reduce((sum, limit) => sum + limit, 0) / seen.length;
+    expect(average).toBeGreaterThanOrEqual(3);
+    expect(average).toBeLessThanOrEqual(6.5);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(10);
+  }, 30_000);
+
   it("takes the capacity from the rate-limit headers and never meets a 429", async () => {
     upstream.stub().configure({ concurrencyLimit: 5, latencyMs: 20, rateLimitHeaders: true });
     process.env.OPENAI_BASE_URL = upstream.stub().url;
@@ -67,6 +90,20 @@ describe("AimdLimit", () => {
     // Another drop of a call sent before that decrease is the same congestion: no second cut.
     limit.onSample(sent, 10, 5, true, Number.NaN);
     expect(limit.current).toBe(5);
+  });
+
+  it("shrinks when a round's latency rises well above the usual, with no drop at all", () => {
+    const limit = new AimdLimit({ min: 1, max: 50, initial: 8 });
+    // Each call sent after the last answer came (a round each): sent "later" than any answer.
+    let at = Date.now() + 60_000;
+    for (let i = 0; i < 6; i++) limit.onSample((at += 1), 100, limit.current, false, Number.NaN);
+    const before = limit.current;
+    limit.onSample((at += 1), 110, before, false, Number.NaN);
+    expect(limit.current, "10 % slower is not a rise").toBeGreaterThanOrEqual(before);
+    const grown = limit.current;
+    limit.onSample((at += 1), 400, grown, false, Number.NaN);
+    expect(limit.current).toBeLessThan(grown);
+    expect(limit.current, "at most halved").toBeGreaterThanOrEqual(Math.floor(grown / 2));
   });
 
   it("stays within its bounds", () => {

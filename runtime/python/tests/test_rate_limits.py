@@ -130,6 +130,33 @@ class AdaptiveLimitTest(RuntimeTestCase):
         self.assertEqual([a.status for a in self.stub.arrivals if a.status != 200], [])
 
 
+class LatencySignalTest(RuntimeTestCase):
+    # K = 4 calls worked on at once, 0.25 s each (long beside this process's own delays, since the
+    # stub shares its interpreter); the rest wait inside the stub, none is refused.
+    stub_options = {"latency_s": 0.25, "serving_limit": 4}
+
+    async def test_settles_near_the_capacity_of_an_upstream_that_queues_from_latency_alone(self):
+        client = self.client("auto", pool_max=32)
+        stop = [False]
+        seen = []
+        driving = asyncio.ensure_future(drive(client, 16, lambda: stop[0]))
+        try:
+            await until(lambda: len(self.stub.arrivals) >= 40, "40 calls")
+            while len(self.stub.arrivals) < 90:
+                seen.append(client.pool_size)
+                await asyncio.sleep(0.02)
+        finally:
+            stop[0] = True
+        self.assertEqual(await driving, 0)
+        self.assertEqual([a.status for a in self.stub.arrivals if a.status != 200], [])
+        # Without the latency signal the limit would climb to the 16 callers; with it, it stays
+        # around K (within 2K: this interpreter's own delays, shared with the stub, blur the rounds).
+        average = sum(seen) / len(seen)
+        self.assertGreaterEqual(average, 2.5)
+        self.assertLessEqual(average, 8)
+        self.assertLessEqual(seen[-1], 8)
+
+
 class AimdLimitTest(RuntimeTestCase):
     async def test_grows_in_slow_start_and_backs_off_once_per_round_on_drops(self):
         limit = llm_api.AimdLimit(1, 50)

@@ -2,10 +2,12 @@
 
 Answers POST /v1/responses and /v1/chat/completions after a set latency, counts the calls
 in flight (and the peak), answers 429 + retry-after-ms beyond an optional concurrency
-limit, and plays scripted replies (429s, 5xx, insufficient_quota) first when given.
+limit (or, with a serving limit, makes the calls beyond it wait their turn), and plays
+scripted replies (429s, 5xx, insufficient_quota) first when given.
 """
 
 import collections
+import contextlib
 import json
 import threading
 import time
@@ -15,8 +17,11 @@ Arrival = collections.namedtuple("Arrival", "at label status")
 
 
 class UpstreamStub:
-    def __init__(self, latency_s=0.05, concurrency_limit=None, limit_retry_after_ms=50, rate_limit_headers=False):
+    def __init__(self, latency_s=0.05, concurrency_limit=None, limit_retry_after_ms=50, rate_limit_headers=False, serving_limit=None):
         self.latency_s = latency_s
+        # A congested upstream: this many requests are worked on at once, the others wait their
+        # turn (latency grows with the calls in flight beyond it) and none is refused.
+        self._serving = threading.Semaphore(serving_limit) if serving_limit else None
         # OpenAI's x-ratelimit-{limit,remaining}-requests on every answer, for the concurrency limit.
         self.rate_limit_headers = rate_limit_headers
         self.concurrency_limit = concurrency_limit
@@ -96,7 +101,8 @@ class UpstreamStub:
                 status, body, headers = stub._admit(label)
                 try:
                     if status == 200:
-                        time.sleep(stub.latency_s)
+                        with stub._serving or contextlib.nullcontext():
+                            time.sleep(stub.latency_s)
                         body = self._answer(f"echo: {label}")
                     if body is None:
                         self._send(404, {"error": {"message": "not found"}}, {})
