@@ -22,6 +22,7 @@ export const gateCallSites: Transform = {
     const styles = new Map<SourceFile, SourceStyle>();
     const styleOf = (file: SourceFile) => styles.get(file) ?? styles.set(file, detectStyle(file)).get(file)!;
 
+    let byAddress: { file: string; line: number } | undefined;
     reportClientTraits(context, analysis);
     const serialisations = analysis.files.flatMap((f) => findSerialisation(f));
     for (const llmCall of calls) {
@@ -43,6 +44,7 @@ export const gateCallSites: Transform = {
         }
       } else {
         context.callSites.push({ ...report, state: "rewritten", key: decision.key });
+        byAddress ??= decision.keyIsClientAddress ? report : undefined;
         if (caughtLocally(llmCall.call)) {
           const { message } = reasons.CAUGHT_LOCALLY;
           context.findings.push({ code: "CAUGHT_LOCALLY", kind: "warning", message, file: report.file, line: report.line });
@@ -77,6 +79,11 @@ export const gateCallSites: Transform = {
       }
     }
     plan.apply();
+    // Once per run, as the Python side does: where the only key is the client address.
+    if (byAddress) {
+      const { message } = reasons.CANARY_KEY_CLIENT_ADDRESS;
+      context.findings.push({ code: "CANARY_KEY_CLIENT_ADDRESS", kind: "warning", message, file: byAddress.file, line: byAddress.line });
+    }
   },
 };
 

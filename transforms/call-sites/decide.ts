@@ -19,6 +19,8 @@ export type CallSitePlan =
   | {
       state: "rewritten";
       key?: string;
+      /** The key is the client address (`req.ip`): users behind one proxy share one canary bucket. */
+      keyIsClientAddress?: boolean;
       /** The function to make async so that the new path can await. */
       makeAsync?: Node;
       /** The route handlers to wrap in the framework's error wrapper: around the call, or calling its function. */
@@ -113,13 +115,15 @@ export function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map
     if (!target) return { state: "left", reason: "WRAPPER_TARGET_UNKNOWN" };
   }
   const handler = nearestHandler(call, handlers);
+  const clientAddress = handler && analysis.framework?.clientAddress(handler.fn);
   const key = findUserKey(call, {
     handler: handler?.fn,
-    clientAddress: handler && (analysis.framework?.userKey?.(handler.fn) ?? analysis.framework?.clientAddress(handler.fn)),
+    clientAddress: handler && (analysis.framework?.userKey?.(handler.fn) ?? clientAddress),
   });
   const serialisedBy = api === "sdk" && !awaitResult ? serialisingCall(call, serialisations) : undefined;
   const wrap = handler ? [handler] : handlersCalling(call, handlers);
-  return { state: "rewritten", key, makeAsync: makeAsyncFn, wrap, blocking: !returnsPromise, awaitResult, serialisedBy, target };
+  const keyIsClientAddress = key !== undefined && key === clientAddress;
+  return { state: "rewritten", key, keyIsClientAddress, makeAsync: makeAsyncFn, wrap, blocking: !returnsPromise, awaitResult, serialisedBy, target };
 }
 
 /**
