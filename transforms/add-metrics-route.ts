@@ -21,6 +21,19 @@ export const addMetricsRoute: Transform = {
     const reaching = functionsReaching(calls.filter((c) => !c.perRequestCredential).map((c) => c.call));
     const served = routes.filter((route) => route.handlers.some(({ fn }) => reaching.has(fn)));
     const place = framework.placeMetricsRoute(analysis.files, entryFile, served);
+    const routeFile = place ? undefined : framework.metricsRouteFile?.(analysis.files, detectStyle(served[0]?.call.getSourceFile() ?? analysis.files[0]!));
+    if (routeFile) {
+      const file = context.input.project.createSourceFile(routeFile.path, routeFile.text);
+      context.needsRuntime(file, "llmMetricsResponse");
+      context.findings.push({
+        code: "METRICS_ROUTE_ADDED",
+        kind: "info",
+        message: `GET /metrics/llm added as ${relativePath(context.input, file)}`,
+        file: relativePath(context.input, file),
+        line: 1,
+      });
+      return;
+    }
     if (!place) {
       context.findings.push({ code: "NO_FRAMEWORK_ROUTE", kind: "warning", message: reasons.NO_FRAMEWORK_ROUTE.message });
       return;

@@ -44,10 +44,10 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
     findings.push(finding("NO_SHARED_CLIENT"));
     return { callSites: [], findings, alreadyMigrated: files.some(importsRuntime), framework: framework?.name };
   }
-  if (!entryFile) findings.push(finding("NO_ENTRY_FILE"));
+  if (!entryFile && !framework?.startupFile?.(first.files)) findings.push(finding("NO_ENTRY_FILE"));
 
   const runtimeHome = entryFile ?? client?.sourceFile ?? calls[0]!.call.getSourceFile();
-  const runtimeDir = posix.join(runtimeHome.getDirectoryPath(), RUNTIME_FOLDER);
+  const runtimeDir = posix.join(framework?.runtimeHome?.(first.files) ?? runtimeHome.getDirectoryPath(), RUNTIME_FOLDER);
   const context: MigrationContext = {
     input,
     runtimeDir,

@@ -1,14 +1,16 @@
 import { Node, SyntaxKind, type SourceFile, type Statement } from "ts-morph";
 import { detectStyle, endOfStatementLine, requiredModule } from "../src/languages/typescript/source-style.js";
-import { EditPlan, type Transform } from "./context.js";
+import { EditPlan, type MigrationContext, type Transform } from "./context.js";
 
 export const startAsyncClient: Transform = {
   name: "start-async-client",
   description:
     "Creates the one process-wide async client in the entry file, right after the imports, with the pool size and canary share as defaults (and, for Nest, registers the LLM error filter on the app).",
   run(context) {
-    const { entryFile, calls, framework } = context.analyse();
-    if (!entryFile || !calls.some((call) => !call.perRequestCredential)) return;
+    const { entryFile: found, calls, framework, files } = context.analyse();
+    if (!calls.some((call) => !call.perRequestCredential)) return;
+    const entryFile = found ?? startupFile(context, files);
+    if (!entryFile) return;
     const plan = new EditPlan();
     if (!startsAsyncClient(entryFile)) {
       const { poolSize, canaryPercent } = context.input.settings;
@@ -32,6 +34,14 @@ export const startAsyncClient: Transform = {
     plan.apply();
   },
 };
+
+/** The framework's own start-up file (Nitro's plugin), made when the project has no entry file. */
+function startupFile(context: MigrationContext, files: readonly SourceFile[]): SourceFile | undefined {
+  const { framework } = context.analyse();
+  const made = framework?.startupFile?.(files);
+  if (!made) return undefined;
+  return context.input.project.getSourceFile(made.path) ?? context.input.project.createSourceFile(made.path, made.text);
+}
 
 function startsAsyncClient(file: SourceFile): boolean {
   return file.getStatements().some((s) => /^getAsyncLlmClient\s*\(\s*\{/.test(s.getText()));

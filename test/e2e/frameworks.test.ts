@@ -16,6 +16,7 @@ const servers = [
   { name: "hono", command: [...tsx, "src/server.ts"] },
   { name: "nest", command: [...tsx, "src/main.ts"] },
   { name: "h3", command: [...tsx, "src/server.ts"] },
+  { name: "nitro-file-routes", command: [...tsx, join(repoRoot, "test/e2e/nitro-routes.ts")], chat: "/api/chat" },
   { name: "http", command: [process.execPath, "server.js"] },
 ];
 
@@ -74,7 +75,7 @@ afterAll(async () => {
   for (const dir of dirs.values()) removeScratch(dir);
 });
 
-describe.each(servers)("a $name server, migrated", ({ name, command }) => {
+describe.each(servers)("a $name server, migrated", ({ name, command, chat = "/chat" }) => {
   let pooled: RunningServer;
   let legacy: RunningServer;
 
@@ -98,7 +99,7 @@ describe.each(servers)("a $name server, migrated", ({ name, command }) => {
 
   it("serves 9 concurrent users through a pool of 3 and answers /metrics/llm", async () => {
     pooledStub.reset();
-    const answers = await Promise.all(Array.from({ length: 9 }, (_, i) => postJson(`${pooled.url}/chat`, request(i))));
+    const answers = await Promise.all(Array.from({ length: 9 }, (_, i) => postJson(`${pooled.url}${chat}`, request(i))));
     expect(answers.map((a) => a.status)).toEqual(Array(9).fill(200));
     expect(answers.map((a) => a.json.reply)).toEqual(Array.from({ length: 9 }, (_, i) => `echo: question ${i}`));
     const { peakInFlight } = pooledStub.stats();
@@ -114,7 +115,7 @@ describe.each(servers)("a $name server, migrated", ({ name, command }) => {
 
   it("takes the original, unbounded path with FORCE_LEGACY_LLM=true", async () => {
     legacyStub.reset();
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => postJson(`${legacy.url}/chat`, request(i))));
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => postJson(`${legacy.url}${chat}`, request(i))));
     expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
     expect(legacyStub.stats().peakInFlight).toBeGreaterThan(3);
     expect((await fetch(`${legacy.url}/metrics/llm`)).status).toBe(401);

@@ -83,6 +83,21 @@ export interface FrameworkAdapter {
     entryFile: SourceFile | undefined,
     served: readonly RouteRegistration[],
   ): MetricsPlace | undefined;
+  /**
+   * A framework that serves files by where they are (Nitro's `server/api/`): the folder the
+   * runtime folder goes in instead of beside the entry file, one it does not serve as routes.
+   */
+  runtimeHome?(files: readonly SourceFile[]): string | undefined;
+  /**
+   * When no app or router can take the metrics route: a file of its own that the framework
+   * serves as `GET /metrics/llm` (Nitro's `routes/metrics/llm.get.ts`), by absolute path.
+   */
+  metricsRouteFile?(files: readonly SourceFile[], style: SourceStyle): { path: string; text: string } | undefined;
+  /**
+   * For a framework that has no entry file of the project's own (Nitro): a file it runs once at
+   * start-up, where the process-wide client starts (Nitro's `plugins/llm-runtime.ts`), by absolute path.
+   */
+  startupFile?(files: readonly SourceFile[]): { path: string; text: string } | undefined;
   /** A prefix the framework puts before every route (Nest's `app.setGlobalPrefix("api")`), for the report. */
   routePrefix?(files: readonly SourceFile[]): string | undefined;
   /** Whether a `GET /metrics/llm` route already exists. */

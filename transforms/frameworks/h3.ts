@@ -1,4 +1,7 @@
+import { posix } from "node:path";
 import { Node, SyntaxKind, type CallExpression, type SourceFile } from "ts-morph";
+import { detectStyle, type SourceStyle } from "../../src/languages/typescript/source-style.js";
+import { RUNTIME_FOLDER } from "../context.js";
 import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
 import {
   constructs,
@@ -35,8 +38,9 @@ export const h3: FrameworkAdapter = {
   errorWrapper: "handleLlmErrors",
   errorResponder: "h3",
 
+  // Nuxt and Nitro import defineEventHandler for the project: a file route may import nothing.
   detect(files) {
-    return files.some((file) => importsModule(file, MODULES));
+    return files.some((file) => importsModule(file, MODULES) || fileRoutes(file).length > 0);
   },
 
   findRoutes(file) {
@@ -56,22 +60,87 @@ export const h3: FrameworkAdapter = {
     return before ? { receiver: router.getName(), before } : undefined;
   },
 
-  hasMetricsRoute: servesMetricsPath,
+  hasMetricsRoute(files) {
+    return servesMetricsPath(files) || files.some((file) => METRICS_FILE.test(file.getFilePath()));
+  },
 
-  metricsRoute({ receiver, before }, { quote: q, indent, semicolons }) {
-    const end = semicolon(semicolons);
+  metricsRoute({ receiver, before }, style) {
+    const { quote: q, semicolons } = style;
     const factory = importedHandlerFactory(before.getSourceFile());
-    const handler = [
-      `async (event) => {`,
-      `${indent}const metrics = await llmMetricsResponse({ query: new URL(event.path, ${q}http://localhost${q}).searchParams, headers: event.node.req.headers })${end}`,
-      `${indent}event.node.res.statusCode = metrics.status${end}`,
-      `${indent}event.node.res.setHeader(${q}content-type${q}, metrics.contentType)${end}`,
-      `${indent}return metrics.body${end}`,
-      `}`,
-    ].join("\n");
-    return `${receiver}.get(${q}${METRICS_PATH}${q}, ${factory ? `${factory}(${handler})` : handler})${end}`;
+    const handler = metricsHandler(style);
+    return `${receiver}.get(${q}${METRICS_PATH}${q}, ${factory ? `${factory}(${handler})` : handler})${semicolon(semicolons)}`;
+  },
+
+  // Nitro serves every file under api/ and routes/: the runtime goes in utils/, which it does not.
+  runtimeHome(files) {
+    const dir = nitroServerDir(files);
+    return dir && posix.join(dir, "utils");
+  },
+
+  // Nitro runs each plugin once when the server starts: the client starts there.
+  startupFile(files) {
+    const dir = nitroServerDir(files);
+    if (!dir) return undefined;
+    const { quote: q, semicolons } = detectStyle(files.find((file) => fileRoutes(file).length)!);
+    const end = semicolon(semicolons);
+    return {
+      path: posix.join(dir, "plugins", `llm-runtime${routeExtension(files)}`),
+      text: [
+        `import { getAsyncLlmClient } from ${q}../utils/${RUNTIME_FOLDER}/index.js${q}${end}`,
+        ``,
+        `// Nitro runs this plugin once, when the server starts.`,
+        `export default () => {}${end}`,
+        ``,
+      ].join("\n"),
+    };
+  },
+
+  metricsRouteFile(files, style) {
+    const dir = nitroServerDir(files);
+    if (!dir) return undefined;
+    const { quote: q, semicolons } = style;
+    const end = semicolon(semicolons);
+    return {
+      path: posix.join(dir, "routes", "metrics", `llm.get${routeExtension(files)}`),
+      text: `import { defineEventHandler } from ${q}h3${q}${end}\n\nexport default defineEventHandler(${metricsHandler(style)})${end}\n`,
+    };
   },
 };
+
+/** .ts or .js, as the project's file routes are written. */
+function routeExtension(files: readonly SourceFile[]): string {
+  return files.some((file) => fileRoutes(file).length && /^\.[cm]?ts$/.test(file.getExtension())) ? ".ts" : ".js";
+}
+
+/** Nitro's file route for GET /metrics/llm. */
+const METRICS_FILE = /\/routes\/metrics\/llm\.get\.[cm]?[jt]s$/;
+
+/** The handler that serves the runtime's metrics: the body it returns is the response. */
+function metricsHandler({ quote: q, indent, semicolons }: SourceStyle): string {
+  const end = semicolon(semicolons);
+  return [
+    `async (event) => {`,
+    `${indent}const metrics = await llmMetricsResponse({ query: new URL(event.path, ${q}http://localhost${q}).searchParams, headers: event.node.req.headers })${end}`,
+    `${indent}event.node.res.statusCode = metrics.status${end}`,
+    `${indent}event.node.res.setHeader(${q}content-type${q}, metrics.contentType)${end}`,
+    `${indent}return metrics.body${end}`,
+    `}`,
+  ].join("\n");
+}
+
+/**
+ * The folder that holds Nitro's api/ or routes/ above a file route: `server/` in Nuxt, the source
+ * root in Nitro itself. Undefined when the project has no file routes.
+ */
+function nitroServerDir(files: readonly SourceFile[]): string | undefined {
+  for (const file of files) {
+    if (!fileRoutes(file).length) continue;
+    const parts = file.getDirectoryPath().split("/");
+    const at = Math.max(parts.lastIndexOf("api"), parts.lastIndexOf("routes"));
+    if (at > 0) return parts.slice(0, at).join("/");
+  }
+  return undefined;
+}
 
 function isHandlerFactory(call: CallExpression): boolean {
   return HANDLER_FACTORIES.has(call.getExpression().getText());
