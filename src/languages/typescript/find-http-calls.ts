@@ -1,16 +1,23 @@
 import { Node, SyntaxKind, type CallExpression } from "ts-morph";
-import { sdkRows, type SdkCall, type SdkRow } from "../sdks.js";
+import { LLM_HTTP_APIS, sdkRows, type SdkCall, type SdkRow } from "../sdks.js";
 import { skipWrappers } from "./client-holders.js";
 import { packageExportOf, packageName } from "./sdk-imports.js";
 
 const HTTP_ROW = sdkRows("typescript").find((row) => row.generalHttp)!;
 const HTTP_PACKAGES = new Set(HTTP_ROW.packages);
-/**
- * URLs of LLM APIs: OpenAI-compatible paths, Anthropic's, Gemini's, Ollama's native API and its
- * default port, and the hosts of the hosted APIs.
- */
-const LLM_URL =
-  /chat\/completions|\/v1(?:beta)?\/(?:completions|responses|messages|embeddings)\b|\/api\/(?:generate|chat|embed)\b|:11434\b|:(?:stream)?generateContent\b|api\.openai\.com|openai\.azure\.com|api\.anthropic\.com|generativelanguage\.googleapis\.com|api\.groq\.com|api\.mistral\.ai/;
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** The hosts and paths of LLM APIs, from the SDK table (one list for both languages). */
+const LLM_URL = new RegExp(
+  [...LLM_HTTP_APIS.hosts.map((host) => (host.startsWith(".") ? `[\\w-]${escape(host)}` : escape(host))), ...LLM_HTTP_APIS.paths.map(escape)].join("|"),
+);
+/** Ollama's paths are generic: they count with its port or a name that says Ollama (`${OLLAMA_URL}/api/generate`). */
+const OLLAMA_PATH = new RegExp(LLM_HTTP_APIS.ollama.paths.map((path) => `${escape(path)}\\b`).join("|"));
+const OLLAMA_HOST = new RegExp(`:${LLM_HTTP_APIS.ollama.port}\\b|${LLM_HTTP_APIS.ollama.host}`, "i");
+
+function isLlmUrl(text: string): boolean {
+  return LLM_URL.test(text) || (OLLAMA_PATH.test(text) && OLLAMA_HOST.test(text));
+}
+
 const MAX_HOPS = 3;
 
 export interface HttpLlmCall {
@@ -32,7 +39,9 @@ export function httpLlmCall(call: CallExpression): HttpLlmCall | undefined {
   const args = call.getArguments();
   if (!args.some((arg) => mentionsLlmUrl(arg, 0))) return undefined;
   const sdkCall = HTTP_ROW.calls.find((c) => c.path === name) ?? HTTP_ROW.calls[0]!;
-  return { call, row: HTTP_ROW, sdkCall, streaming: args.some((arg) => asksForStream(arg, 0)) };
+  // Gemini's REST API streams on its own path.
+  const streaming = args.some((arg) => asksForStream(arg, 0) || /:streamGenerateContent\b/.test(arg.getText()));
+  return { call, row: HTTP_ROW, sdkCall, streaming };
 }
 
 /** The call's name in the row ("" for `rp(…)`, `axios(…)`; "post"; "fetch") when it is an HTTP client's request. */
@@ -58,9 +67,9 @@ function fromHttpPackage(node: Node): boolean {
 function mentionsLlmUrl(node: Node, hops: number): boolean {
   if (hops > MAX_HOPS) return false;
   const inner = skipWrappers(node);
-  if (Node.isStringLiteral(inner) || Node.isNoSubstitutionTemplateLiteral(inner)) return LLM_URL.test(inner.getLiteralText());
+  if (Node.isStringLiteral(inner) || Node.isNoSubstitutionTemplateLiteral(inner)) return isLlmUrl(inner.getLiteralText());
   if (Node.isTemplateExpression(inner)) {
-    if (LLM_URL.test(inner.getText())) return true;
+    if (isLlmUrl(inner.getText())) return true;
     return inner.getTemplateSpans().some((span) => mentionsLlmUrl(span.getExpression(), hops + 1));
   }
   if (Node.isBinaryExpression(inner)) return mentionsLlmUrl(inner.getLeft(), hops + 1) || mentionsLlmUrl(inner.getRight(), hops + 1);
