@@ -5,6 +5,7 @@ import { findEntryFile } from "../src/languages/typescript/find-entry-file.js";
 import { findSdkCallsByType } from "../src/languages/typescript/calls-by-type.js";
 import { findLlmCalls, type ClientReach, type LlmCall } from "../src/languages/typescript/find-llm-calls.js";
 import { detectFramework, type FrameworkAdapter, type RouteRegistration } from "./frameworks/index.js";
+import { EditPlan as GenericEditPlan } from "../src/languages/edit-plan.js";
 import type { CallSiteReport, Finding, MigrationInput } from "./types.js";
 
 /** Names the migrated code imports from the vendored runtime, in the order imports list them. */
@@ -90,29 +91,12 @@ export function relativePath(input: MigrationInput, file: SourceFile): string {
 }
 
 /**
- * Text edits collected while analysing and applied together at the end, as ts-morph's
- * performance guide advises: applying them one by one would make the nodes still to be
- * visited stale. Edits at the same position apply in the order they were added.
+ * The edit plan (src/languages/edit-plan.ts) for TypeScript and JavaScript: ts-morph applies the edits, as its
+ * performance guide advises, all at once.
  */
-export class EditPlan {
-  private readonly edits = new Map<SourceFile, { span: { start: number; length: number }; newText: string }[]>();
-
-  insert(file: SourceFile, pos: number, text: string): void {
-    this.replace(file, pos, pos, text);
-  }
-
-  replace(file: SourceFile, start: number, end: number, text: string): void {
-    const list = this.edits.get(file) ?? [];
-    list.push({ span: { start, length: end - start }, newText: text });
-    this.edits.set(file, list);
-  }
-
-  get changedFiles(): SourceFile[] {
-    return [...this.edits.keys()];
-  }
-
-  apply(): void {
-    for (const [file, changes] of this.edits) file.applyTextChanges(changes);
-    this.edits.clear();
+export class TypeScriptEditPlan extends GenericEditPlan<SourceFile> {
+  constructor() {
+    super((file, edits) => file.applyTextChanges(edits.map(({ start, end, text }) => ({ span: { start, length: end - start }, newText: text }))));
   }
 }
+export { TypeScriptEditPlan as EditPlan };

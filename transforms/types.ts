@@ -1,3 +1,6 @@
+// The types the engine, the transforms of both languages and the report share, in one module:
+// settings, input and outcome, call sites, findings and reason codes, text edits, and the
+// framework adapters' interfaces (defined beside their helpers, named here).
 import type { Project } from "ts-morph";
 import type { PythonSourceFile } from "../src/languages/python/parse.js";
 
@@ -82,3 +85,8 @@ export interface MigrationOutcome {
   /** True when the target already carries a completed migration. */
   alreadyMigrated: boolean;
 }
+
+export type { PlannedEdit } from "../src/languages/edit-plan.js";
+export type { ReasonCode, ReasonMeta } from "./reasons.js";
+export type { FrameworkAdapter, MetricsPlace, RouteHandler, RouteRegistration, ServerSetup, TextEdit } from "./frameworks/adapter.js";
+export type { AdditionPlace, PythonApp, PythonFrameworkAdapter, PythonRoute, RouteImport } from "./frameworks/python-adapter.js";

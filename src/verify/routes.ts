@@ -4,7 +4,8 @@
  */
 import { Node, type SourceFile } from "ts-morph";
 import { migrateTypeScriptProject } from "../../transforms/index.js";
-import { detectFramework, type RouteRegistration } from "../../transforms/frameworks/index.js";
+import { detectFramework } from "../../transforms/frameworks/index.js";
+import type { RouteRegistration } from "../../transforms/types.js";
 import { detectPythonFramework, type PythonFrameworkAdapter } from "../../transforms/frameworks/python-frameworks.js";
 import { migratePythonProject } from "../../transforms/python/index.js";
 import type { PythonSourceFile } from "../languages/python/parse.js";

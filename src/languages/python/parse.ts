@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { Language, Parser, type Node, type Tree } from "web-tree-sitter";
+import { applyToText, EditPlan } from "../edit-plan.js";
 
 export type { Node as PythonNode } from "web-tree-sitter";
 
@@ -151,31 +152,9 @@ export function parametersOf(fn: Node): { name: string; annotation?: string; def
   });
 }
 
-/**
- * Text edits collected while analysing and applied together, back to front, so that the offsets
- * of the edits still to apply stay right. Edits at one position apply in the order they were added.
- */
-export class TextEdits {
-  private readonly edits = new Map<PythonSourceFile, { start: number; end: number; text: string; order: number }[]>();
-  private count = 0;
-
-  insert(file: PythonSourceFile, at: number, text: string): void {
-    this.replace(file, at, at, text);
-  }
-
-  replace(file: PythonSourceFile, start: number, end: number, text: string): void {
-    const list = this.edits.get(file) ?? [];
-    list.push({ start, end, text, order: this.count++ });
-    this.edits.set(file, list);
-  }
-
-  apply(): void {
-    for (const [file, list] of this.edits) {
-      let text = file.getFullText();
-      const backToFront = [...list].sort((a, b) => b.start - a.start || b.order - a.order);
-      for (const edit of backToFront) text = text.slice(0, edit.start) + edit.text + text.slice(edit.end);
-      file.replaceText(text);
-    }
-    this.edits.clear();
+/** The edit plan (../edit-plan.ts) for Python modules: their text, edited back to front. */
+export class TextEdits extends EditPlan<PythonSourceFile> {
+  constructor() {
+    super((file, edits) => file.replaceText(applyToText(file.getFullText(), edits)));
   }
 }
