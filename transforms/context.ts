@@ -8,21 +8,9 @@ import { detectFramework, type FrameworkAdapter, type RouteRegistration } from "
 import { EditPlan as GenericEditPlan } from "../src/languages/edit-plan.js";
 import type { CallSiteReport, Finding, MigrationInput } from "./types.js";
 
-/** Names the migrated code imports from the vendored runtime, in the order imports list them. */
-export const RUNTIME_NAMES = [
-  "getAsyncLlmClient",
-  "useNewLlmPath",
-  "gateLlmCall",
-  "runLlmCall",
-  "extractOutputText",
-  "handleLlmErrors",
-  "llmMetricsResponse",
-  "LlmErrorFilter",
-  "sendLlmMetrics",
-] as const;
-export type RuntimeName = (typeof RUNTIME_NAMES)[number];
-
-export const RUNTIME_FOLDER = "llm-runtime";
+// The runtime's names live apart so that adapters can use them without importing this module.
+import { RUNTIME_FOLDER, type RuntimeName } from "./runtime-names.js";
+export { RUNTIME_FOLDER, RUNTIME_NAMES, type RuntimeName } from "./runtime-names.js";
 
 /** What detection finds. Recomputed after each transform, because edits make old nodes stale. */
 export interface Analysis {

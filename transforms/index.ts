@@ -8,6 +8,7 @@ import { addRuntimeImports } from "./add-runtime-imports.js";
 import { analyse, candidateFiles, relativePath, RUNTIME_FOLDER, type MigrationContext, type Transform } from "./context.js";
 import { gateCallSites } from "./gate-call-sites.js";
 import { reasons } from "./reasons.js";
+import { runTransforms } from "./runner.js";
 import { startAsyncClient } from "./start-async-client.js";
 import type { Finding, MigrationInput, MigrationOutcome } from "./types.js";
 
@@ -20,7 +21,6 @@ export const transforms: readonly Transform[] = [gateCallSites, startAsyncClient
 export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcome {
   indexDescendantSearches();
   const files = candidateFiles(input);
-  const before = new Map(files.map((f) => [f, f.getFullText()]));
   const first = analyse(input);
   const findings: Finding[] = [];
   const finding = (code: keyof typeof reasons, file?: SourceFile, line?: number): Finding => ({
@@ -71,17 +71,17 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
   const entry = entryFile ? relativePath(input, entryFile) : undefined;
   const flavour = runtimeFlavour(runtimeHome);
 
-  for (const transform of transforms) {
-    if (!input.only || input.only.includes(transform.name)) transform.run(context);
-  }
-  addRuntimeImports(context);
-
-  // An honest outcome: with no call site rewritten, nothing is written (no runtime, route, comments).
-  const gating = !input.only || input.only.includes(gateCallSites.name);
-  if (gating && !context.callSites.some((site) => site.state === "rewritten")) {
-    for (const file of files) if (file.getFullText() !== before.get(file)) file.replaceWithText(before.get(file)!);
-  }
-  const changed = files.some((f) => f.getFullText() !== before.get(f));
+  const changed = runTransforms({
+    input,
+    files,
+    text: (file) => file.getFullText(),
+    restore: (file, text) => file.replaceWithText(text),
+    transforms,
+    gate: gateCallSites.name,
+    context,
+    gated: (site) => site.state === "rewritten",
+    addRuntimeImports,
+  });
   const alreadyMigrated = !changed && files.some(importsRuntime);
   return {
     entryFile: entry,

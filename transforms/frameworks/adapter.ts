@@ -1,6 +1,6 @@
 import type { CallExpression, Expression, Node, SourceFile, Statement } from "ts-morph";
 import type { SourceStyle } from "../../src/languages/typescript/source-style.js";
-import type { RuntimeName } from "../context.js";
+import type { RuntimeName } from "../runtime-names.js";
 
 /** A function the framework calls with a request. */
 export interface RouteHandler {

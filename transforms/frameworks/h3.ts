@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { Node, SyntaxKind, type CallExpression, type SourceFile } from "ts-morph";
 import { detectStyle, type SourceStyle } from "../../src/languages/typescript/source-style.js";
-import { RUNTIME_FOLDER } from "../context.js";
+import { RUNTIME_FOLDER } from "../runtime-names.js";
 import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
 import {
   constructs,

@@ -8,6 +8,7 @@ import { addMetricsRoute } from "./add-metrics-route.js";
 import { addRequestKey } from "./add-request-key.js";
 import { addRuntimeImports } from "./add-runtime-imports.js";
 import { analyse, candidateFiles, finding, hasLlmCalls, relativePath, RUNTIME_MODULE, type PythonAnalysis, type PythonMigrationContext, type PythonTransform } from "./context.js";
+import { runTransforms } from "../runner.js";
 import { gateCallSites } from "./gate-call-sites.js";
 import { startAsyncClient } from "./start-async-client.js";
 
@@ -24,7 +25,6 @@ export function isPythonWebApp(files: readonly PythonSourceFile[]): boolean {
 /** The Python twin of migrateTypeScriptProject: same outcome, same report, over `input.pythonFiles`. */
 export function migratePythonProject(input: MigrationInput): MigrationOutcome {
   const files = candidateFiles(input);
-  const before = new Map(files.map((f) => [f, f.getFullText()]));
   const first = analyse(input);
   const findings: Finding[] = [];
   const where = (file: PythonSourceFile, index: number) => ({ file: relativePath(input, file), line: file.lineAt(index) });
@@ -54,17 +54,19 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
       this.imports.set(file, entry);
     },
   };
-  for (const transform of pythonTransforms) {
-    if (!input.only || input.only.includes(transform.name)) transform.run(context);
-  }
-  addRuntimeImports(context);
-  const gating = !input.only || input.only.includes(gateCallSites.name);
-  if (gating && !context.callSites.some((site) => site.state !== "left")) {
-    // Nothing gated: nothing is written (no runtime, route or comment), and every call is reported.
-    for (const file of files) if (file.getFullText() !== before.get(file)) file.replaceText(before.get(file)!);
-    findings.splice(0, findings.length, ...findings.filter((f) => f.code !== "METRICS_ROUTE_ADDED"));
-  }
-  const changed = files.some((f) => f.getFullText() !== before.get(f));
+  const changed = runTransforms({
+    input,
+    files,
+    text: (file) => file.getFullText(),
+    restore: (file, text) => file.replaceText(text),
+    transforms: pythonTransforms,
+    gate: gateCallSites.name,
+    context,
+    gated: (site) => site.state !== "left",
+    addRuntimeImports,
+    // Every call is still reported; the route that was not written is not.
+    nothingGated: () => findings.splice(0, findings.length, ...findings.filter((f) => f.code !== "METRICS_ROUTE_ADDED")),
+  });
   return {
     entryFile: app ? relativePath(input, app.file) : undefined,
     client: client && {
