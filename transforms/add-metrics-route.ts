@@ -1,8 +1,9 @@
 import { detectStyle, indentationAt, lineStartOf } from "../src/languages/typescript/source-style.js";
 import { functionsReaching } from "./call-sites/reach.js";
-import { EditPlan, relativePath, RUNTIME_NAMES, type Transform } from "./context.js";
+import { relativePath, RUNTIME_NAMES, type Transform } from "./context.js";
 import { mountPrefix } from "./frameworks/mount-prefix.js";
 import { reasons } from "./reasons.js";
+import type { Finding } from "./types.js";
 
 export const addMetricsRoute: Transform = {
   name: "add-metrics-route",
@@ -50,19 +51,24 @@ export const addMetricsRoute: Transform = {
     const previousLine = text.slice(text.lastIndexOf("\n", lineStart - 2) + 1, lineStart).trim();
     // A blank line on both sides, as between the neighbouring routes.
     const gap = previousLine === "" || previousLine.endsWith("{") ? "" : "\n";
-    const plan = new EditPlan();
-    plan.insert(file, lineStart, `${gap}${indent}${route}\n\n`);
-    for (const edit of place.edits ?? []) plan.insert(edit.file, edit.pos, edit.text);
-    plan.apply();
+    // First at its spot: a comment gate-call-sites leaves above the same statement stays with it.
+    const added = context.plan.insert(file, lineStart, `${gap}${indent}${route}\n\n`, { first: true });
+    for (const edit of place.edits ?? []) context.plan.insert(edit.file, edit.pos, edit.text);
     context.needsRuntime(file, ...RUNTIME_NAMES.filter((name) => new RegExp(`\\b${name}\\(`).test(route)));
-    context.findings.push({
+    const finding: Finding = {
       code: "METRICS_ROUTE_ADDED",
       kind: "info",
       // The path the server really answers on: under Nest's global prefix, /api/metrics/llm; on a
       // router or plugin mounted under /api, the same.
       message: `GET ${prefix}/metrics/llm added on ${place.receiver}`,
       file: relativePath(context.input, file),
-      line: file.getLineAndColumnAtPos(at).line,
+    };
+    context.findings.push(finding);
+    // The line reports have always given: where the route's statement was once the other
+    // transforms' edits were in, read in the file with this transform's edits in too.
+    context.afterEdits.push(() => {
+      const ownBefore = (place.edits ?? []).filter((edit) => edit.file === file && edit.pos < lineStart).reduce((sum, edit) => sum + edit.text.length, 0);
+      finding.line = file.getLineAndColumnAtPos(added.newStart! - ownBefore + (at - lineStart)).line;
     });
   },
 };

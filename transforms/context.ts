@@ -12,7 +12,10 @@ import type { CallSiteReport, Finding, MigrationInput } from "./types.js";
 import { RUNTIME_FOLDER, type RuntimeName } from "./runtime-names.js";
 export { RUNTIME_FOLDER, RUNTIME_NAMES, type RuntimeName } from "./runtime-names.js";
 
-/** What detection finds. Recomputed after each transform, because edits make old nodes stale. */
+/**
+ * What detection finds, in the files as they were before any transform: computed once, since the
+ * transforms only plan edits (in these files' positions) and the plan is applied after the last one.
+ */
 export interface Analysis {
   files: SourceFile[];
   detection: ClientDetection;
@@ -30,6 +33,10 @@ export interface MigrationContext {
   /** Absolute folder the runtime is vendored into (next to the entry file). */
   runtimeDir: string;
   analyse(): Analysis;
+  /** The edits every transform plans, applied once after the last transform. */
+  plan: TypeScriptEditPlan;
+  /** Run once the plan is applied, before the runtime imports are added (e.g. to report a line of the changed file). */
+  afterEdits: (() => void)[];
   callSites: CallSiteReport[];
   findings: Finding[];
   /** Runtime names each changed file needs, by absolute path. */

@@ -4,7 +4,7 @@ import { detectStyle, indentationAt, type SourceStyle } from "../src/languages/t
 import { caughtLocally, planCallSite, routeHandlersByFunction } from "./call-sites/decide.js";
 import { alreadyCommented, commentPosition, gatedCall, makeAsync, writtenOptions } from "./call-sites/render.js";
 import { reportClientTraits, reportFor } from "./call-sites/report.js";
-import { EditPlan, type RuntimeName, type Transform } from "./context.js";
+import type { RuntimeName, Transform } from "./context.js";
 import { leftComment, reasons } from "./reasons.js";
 
 export const gateCallSites: Transform = {
@@ -14,7 +14,7 @@ export const gateCallSites: Transform = {
   run(context) {
     const analysis = context.analyse();
     const { calls } = analysis;
-    const plan = new EditPlan();
+    const { plan } = context;
     const handlers = routeHandlersByFunction(analysis);
     const commented = new Set<string>();
     const wrapped = new Set<Node>();
@@ -78,7 +78,6 @@ export const gateCallSites: Transform = {
         context.needsRuntime(file, ...names);
       }
     }
-    plan.apply();
     // Once per run, as the Python side does: where the only key is the client address.
     if (byAddress) {
       const { message } = reasons.CANARY_KEY_CLIENT_ADDRESS;

@@ -5,7 +5,7 @@ import { findChildProcessCalls } from "../src/languages/typescript/find-child-pr
 import { detectStyle, isTypeScriptFile, requiredModule } from "../src/languages/typescript/source-style.js";
 import { addMetricsRoute } from "./add-metrics-route.js";
 import { addRuntimeImports } from "./add-runtime-imports.js";
-import { analyse, candidateFiles, relativePath, RUNTIME_FOLDER, type MigrationContext, type Transform } from "./context.js";
+import { analyse, candidateFiles, EditPlan, relativePath, RUNTIME_FOLDER, type MigrationContext, type Transform } from "./context.js";
 import { gateCallSites } from "./gate-call-sites.js";
 import { reasons } from "./reasons.js";
 import { runTransforms } from "./runner.js";
@@ -51,7 +51,9 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
   const context: MigrationContext = {
     input,
     runtimeDir,
-    analyse: () => analyse(input),
+    analyse: () => first,
+    plan: new EditPlan(),
+    afterEdits: [],
     callSites: [],
     findings,
     runtimeImports: new Map(),
@@ -80,7 +82,12 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
     gate: gateCallSites.name,
     context,
     gated: (site) => site.state === "rewritten",
-    addRuntimeImports,
+    // The transforms only planned their edits: they go in now, before the imports the edits need.
+    addRuntimeImports: (context) => {
+      context.plan.apply();
+      for (const after of context.afterEdits) after();
+      addRuntimeImports(context);
+    },
   });
   const alreadyMigrated = !changed && files.some(importsRuntime);
   return {

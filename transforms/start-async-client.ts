@@ -1,6 +1,6 @@
 import { Node, SyntaxKind, type SourceFile, type Statement } from "ts-morph";
 import { detectStyle, endOfStatementLine, requiredModule } from "../src/languages/typescript/source-style.js";
-import { EditPlan, type MigrationContext, type Transform } from "./context.js";
+import type { MigrationContext, Transform } from "./context.js";
 
 export const startAsyncClient: Transform = {
   name: "start-async-client",
@@ -11,7 +11,7 @@ export const startAsyncClient: Transform = {
     if (!calls.some((call) => !call.perRequestCredential)) return;
     const entryFile = found ?? startupFile(context, files);
     if (!entryFile) return;
-    const plan = new EditPlan();
+    const { plan } = context;
     if (!startsAsyncClient(entryFile)) {
       const { poolSize, canaryPercent } = context.input.settings;
       const end = detectStyle(entryFile).semicolons ? ";" : "";
@@ -31,7 +31,6 @@ export const startAsyncClient: Transform = {
       plan.insert(setup.file, setup.pos, setup.text);
       context.needsRuntime(setup.file, ...setup.names);
     }
-    plan.apply();
   },
 };
 
