@@ -1,4 +1,4 @@
-import { Node, SyntaxKind, type ClassDeclaration, type SourceFile, type StringLiteral } from "ts-morph";
+import { Node, SyntaxKind, ts, type ClassDeclaration, type SourceFile, type StringLiteral } from "ts-morph";
 import { skipWrappers } from "./client-holders.js";
 import type { SharedClient } from "./client.js";
 import { addFlowBindings, addParameterProperty, addThisMember } from "./client-flow.js";
@@ -148,12 +148,51 @@ export function isClientExpression(expression: Node, bindings: ClientBindings): 
 }
 
 export function declaredBy(identifier: Node, declarations: Set<Node>): boolean {
+  if (!mayBeDeclaredBy(identifier, declarations)) return false;
   const symbol = identifier.getSymbol();
   if (!symbol) return false;
   return symbol.getDeclarations().some((d) => declarations.has(d));
 }
 
 export function memberDeclaredBy(identifier: Node, member: string, declarations: Map<Node, Set<string>>): boolean {
+  if (!declarations.size || !mayBeDeclaredBy(identifier, declarations)) return false;
   const symbol = identifier.getSymbol();
   return symbol?.getDeclarations().some((d) => declarations.get(d)?.has(member)) ?? false;
+}
+
+/** The names a set of declarations declares, for the set's current size; undefined when one has no name of its own. */
+const declaredNames = new WeakMap<object, { size: number; names: Set<string> | undefined }>();
+
+/**
+ * A test by text before asking the type checker (asked for every argument and receiver of every
+ * call otherwise): an identifier's symbol has the identifier's own name, and so has each of its
+ * declarations that names itself (`const x`, `import { y as x }`, a parameter `x`). A declaration
+ * without such a name (a CommonJS `exports.x = …`) turns the test off for that set.
+ */
+function mayBeDeclaredBy(identifier: Node, declarations: Set<Node> | Map<Node, unknown>): boolean {
+  let known = declaredNames.get(declarations);
+  if (!known || known.size !== declarations.size) {
+    let names: Set<string> | undefined = new Set<string>();
+    for (const declaration of declarations.keys()) {
+      const name = ownName(declaration.compilerNode);
+      if (name === null) continue;
+      if (name === undefined) {
+        names = undefined;
+        break;
+      }
+      names.add(name);
+    }
+    known = { size: declarations.size, names };
+    declaredNames.set(declarations, known);
+  }
+  return !known.names || known.names.has((identifier.compilerNode as ts.Identifier).text);
+}
+
+/** A declaration's own name; null for a node no identifier can resolve to (`new OpenAI()` passed on); undefined when unknown. */
+function ownName(node: ts.Node): string | null | undefined {
+  const name = (node as ts.Node & { name?: ts.Node }).name;
+  if (name && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name))) return name.text;
+  if (name) return undefined;
+  if (ts.isNewExpression(node) || ts.isObjectLiteralExpression(node) || ts.isArrayLiteralExpression(node)) return null;
+  return undefined;
 }

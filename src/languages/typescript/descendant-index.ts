@@ -111,3 +111,8 @@ export function indexDescendantSearches(): void {
     return wrappedDescendants(this, kind, true)[0];
   };
 }
+
+/** The compiler nodes of `kind` in a file, in document order, without wrapping any (for cheap tests by name). */
+export function compilerNodesOfKind(sourceFile: ts.SourceFile, kind: SyntaxKind): readonly ts.Node[] {
+  return indexOf(sourceFile).byKind.get(kind)?.nodes ?? [];
+}

@@ -6,6 +6,7 @@ import type { SharedClient } from "./client.js";
 import type { TypedSdkCall } from "./calls-by-type.js";
 import { findChildProcessCalls } from "./find-child-process.js";
 import { httpLlmCall } from "./find-http-calls.js";
+import { mayBeDeclaredAs } from "./name-test.js";
 import { sdkFreeFunction } from "./sdk-imports.js";
 
 /** One call that reaches a model. */
@@ -42,6 +43,7 @@ export interface ClientReach {
 }
 
 const DERIVATION_DEPTH = 6;
+const VARIABLES = [SyntaxKind.VariableDeclaration];
 
 /**
  * Every LLM call: calls on each client, the SDKs' free functions, blocking model processes
@@ -140,7 +142,7 @@ export function derivationOf(expression: Node, bindings: ClientBindings, depth: 
     if (isChainBuilder(callee) && [callee, ...node.getArguments()].some((part) => partOfChain(part, bindings, depth))) return "runnable";
     return derivationOf(callee, bindings, depth + 1);
   }
-  if (Node.isIdentifier(node)) {
+  if (Node.isIdentifier(node) && mayBeDeclaredAs(node, VARIABLES)) {
     const declaration = node.getSymbol()?.getDeclarations()[0];
     const initializer = Node.isVariableDeclaration(declaration) ? declaration.getInitializer() : undefined;
     return initializer ? derivationOf(initializer, bindings, depth + 1) : undefined;

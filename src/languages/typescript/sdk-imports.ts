@@ -1,5 +1,6 @@
 import { Node, SyntaxKind, type Identifier } from "ts-morph";
 import { sdkRows, type SdkRow } from "../sdks.js";
+import { mayBeDeclaredAs } from "./name-test.js";
 import { requiredModule } from "./source-style.js";
 
 /** Where a name comes from: the package and the export it names ("default", "*" for the whole module). */
@@ -24,7 +25,7 @@ export function packageExportOf(reference: Node): PackageExport | undefined {
     const whole = packageExportOf(object);
     return whole && (whole.exportName === "*" || whole.exportName === "default") ? { module: whole.module, exportName: reference.getName() } : undefined;
   }
-  if (!Node.isIdentifier(reference)) return undefined;
+  if (!Node.isIdentifier(reference) || !mayBeDeclaredAs(reference, IMPORTING_KINDS)) return undefined;
   for (const declaration of (reference as Identifier).getSymbol()?.getDeclarations() ?? []) {
     if (Node.isImportClause(declaration)) return fromImport(declaration, "default");
     if (Node.isNamespaceImport(declaration)) return fromImport(declaration, "*");
@@ -47,6 +48,16 @@ export function packageExportOf(reference: Node): PackageExport | undefined {
   }
   return undefined;
 }
+
+/** Kinds of declaration `packageExportOf` follows; each binds the identifier in its `name`. */
+const IMPORTING_KINDS = [
+  SyntaxKind.ImportClause,
+  SyntaxKind.NamespaceImport,
+  SyntaxKind.ImportSpecifier,
+  SyntaxKind.ImportEqualsDeclaration,
+  SyntaxKind.VariableDeclaration,
+  SyntaxKind.BindingElement,
+];
 
 function fromImport(node: Node, exportName: string): PackageExport | undefined {
   const declaration = node.getFirstAncestor(Node.isImportDeclaration);
