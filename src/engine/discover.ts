@@ -21,8 +21,9 @@ export interface SkippedSymlink {
 export interface SourceEntry {
   /** Relative, forward slashes. */
   path: string;
-  size: number;
-  mode: number;
+  /** Size and mode, when the listing stat-ed the file; a walk's regular files get them from their read. */
+  size?: number;
+  mode?: number;
 }
 
 export interface DiscoveredFiles {
@@ -52,7 +53,9 @@ function inSkippedFolder(relPath: string): boolean {
  */
 export async function discoverSourceFiles(root: string): Promise<DiscoveredFiles> {
   const tracked = (await isInGitWorkTree(root)) ? await listWithGit(root) : undefined;
-  const listed = tracked ?? (await walk(root));
+  // A walk already knows its regular files from the directory entries: no stat for each of them.
+  const walked = tracked ? undefined : await walk(root);
+  const listed = tracked ?? [...walked!.keys()];
   // A virtualenv under any name (`env/`, `py311/`), committed or not, is known by its pyvenv.cfg.
   const venvs = listed.filter((p) => p.endsWith("/pyvenv.cfg")).map((p) => p.slice(0, -"pyvenv.cfg".length));
   const inVenv = (p: string) => venvs.some((dir) => p.startsWith(dir));
@@ -62,6 +65,7 @@ export async function discoverSourceFiles(root: string): Promise<DiscoveredFiles
   const stats = await Promise.all(
     [...new Set(paths)].sort().map((path) =>
       limit(async () => {
+        if (walked?.get(path) === "file") return { path, regular: true };
         const info = await lstat(join(root, path)).catch(() => undefined);
         if (!info?.isSymbolicLink()) return { path, info };
         const target = await realpath(join(root, path)).catch(() => undefined);
@@ -71,10 +75,11 @@ export async function discoverSourceFiles(root: string): Promise<DiscoveredFiles
   );
   const files: SourceEntry[] = [];
   const symlinks: SkippedSymlink[] = [];
-  for (const { path, info, outOfTree } of stats) {
+  for (const stat of stats) {
+    if ("regular" in stat) files.push({ path: stat.path });
     // No info: deleted in the work tree but still in the index.
-    if (outOfTree !== undefined) symlinks.push({ path, outOfTree });
-    else if (info?.isFile()) files.push({ path, size: info.size, mode: info.mode & 0o7777 });
+    else if (stat.outOfTree !== undefined) symlinks.push({ path: stat.path, outOfTree: stat.outOfTree });
+    else if (stat.info?.isFile()) files.push({ path: stat.path, size: stat.info.size, mode: stat.info.mode & 0o7777 });
   }
   return { files, symlinks };
 }
@@ -84,9 +89,10 @@ async function listWithGit(root: string): Promise<string[] | undefined> {
   return out?.split("\0").filter(Boolean);
 }
 
-async function walk(root: string): Promise<string[]> {
+/** The walk's files, each a regular file or a symlink as its directory entry says. */
+async function walk(root: string): Promise<Map<string, "file" | "symlink">> {
   const rules = await rootGitignore(root);
-  const found: string[] = [];
+  const found = new Map<string, "file" | "symlink">();
   const visit = async (relDir: string): Promise<void> => {
     const entries = await readdir(join(root, relDir), { withFileTypes: true });
     for (const entry of entries) {
@@ -95,7 +101,7 @@ async function walk(root: string): Promise<string[]> {
         if (SKIPPED_FOLDERS.has(entry.name) || rules.ignores(rel + "/")) continue;
         await visit(rel);
       } else if ((entry.isFile() || entry.isSymbolicLink()) && !rules.ignores(rel)) {
-        found.push(rel);
+        found.set(rel, entry.isFile() ? "file" : "symlink");
       }
     }
   };

@@ -1,4 +1,4 @@
-import { readFile as readFileWithCallback } from "node:fs";
+import { close, fstat, open, read as readWithCallback, readFile as readFileWithCallback } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pLimit from "p-limit";
@@ -11,6 +11,40 @@ import { looksBinary } from "./text.js";
 
 /** The callback form: a third of the CPU of fs/promises' FileHandle-based readFile on many small files. */
 const readFile = promisify(readFileWithCallback);
+
+const openFile = promisify(open);
+const statOpen = promisify(fstat);
+const readInto = promisify(readWithCallback);
+const closeFile = promisify(close);
+
+/**
+ * A file the listing did not stat: its size and mode from the open file, and its bytes unless it
+ * is too large. The same system calls as readFile (which reads as many bytes as the stat said),
+ * and no stat of its own while listing: on 5,000 files that was a fifth of a second.
+ */
+async function readUnstated(path: string): Promise<{ bytes?: Buffer; mode: number } | "gone"> {
+  // Deleted since the listing: left out, as a listed file that is gone is.
+  const fd = await openFile(path, "r").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (fd === undefined) return "gone";
+  try {
+    const info = await statOpen(fd);
+    const mode = info.mode & 0o7777;
+    if (info.size > MAX_SOURCE_BYTES) return { mode };
+    const bytes = Buffer.allocUnsafe(info.size);
+    let length = 0;
+    while (length < bytes.length) {
+      const { bytesRead } = await readInto(fd, bytes, length, bytes.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return { bytes: bytes.subarray(0, length), mode };
+  } finally {
+    await closeFile(fd);
+  }
+}
 
 /** Reads at a time: enough to keep the disk and the thread pool busy, few enough to bound memory. */
 const PARALLEL_READS = 16;
@@ -69,12 +103,19 @@ export async function readSources(
   const results = await Promise.all(
     entries.map((entry) =>
       limit(async (): Promise<ReadSource | undefined> => {
-        if (entry.size > MAX_SOURCE_BYTES) {
+        if (entry.size !== undefined && entry.size > MAX_SOURCE_BYTES) {
           findings.push(engineFinding("skipped-large-file", entry.path));
           return undefined;
         }
-        const bytes = await readFile(join(rootDir, entry.path));
+        const listed = entry.mode === undefined ? await readUnstated(join(rootDir, entry.path)) : undefined;
+        if (listed === "gone") return undefined;
+        const bytes = listed ? listed.bytes : await readFile(join(rootDir, entry.path));
+        const mode = listed?.mode ?? entry.mode ?? 0o644;
         onRead(++read);
+        if (!bytes) {
+          findings.push(engineFinding("skipped-large-file", entry.path));
+          return undefined;
+        }
         // It may have grown since it was listed.
         if (bytes.length > MAX_SOURCE_BYTES) {
           findings.push(engineFinding("skipped-large-file", entry.path));
@@ -88,7 +129,7 @@ export async function readSources(
         const mentions = mightMatter(text);
         const keep = mentions || kept + bytes.length <= KEPT_BYTES_BUDGET;
         if (keep && !mentions) kept += bytes.length;
-        return { path: entry.path, mode: entry.mode, bytes: keep ? bytes : undefined, mentions, imports: isPythonFile(entry.path) ? pythonImportSpecifiers(entry.path, text) : relativeImports(text) };
+        return { path: entry.path, mode, bytes: keep ? bytes : undefined, mentions, imports: isPythonFile(entry.path) ? pythonImportSpecifiers(entry.path, text) : relativeImports(text) };
       }),
     ),
   );
