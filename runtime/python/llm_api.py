@@ -502,7 +502,9 @@ class FixedLimit:
 # LATENCY_TOLERANCE above the fastest of the last LATENCY_WINDOW_ROUNDS rounds (and by more
 # than LATENCY_MIN_RISE_S) means calls queue inside the upstream, though nothing was refused.
 _LATENCY_TOLERANCE = 0.25
-_LATENCY_MIN_RISE_S = 0.05
+# Twice the TypeScript runtime's 50 ms: an asyncio loop (and the threads run_sync uses) adds more
+# delay of its own on a busy machine, which must not read as the upstream queueing.
+_LATENCY_MIN_RISE_S = 0.1
 _LATENCY_WINDOW_ROUNDS = 20
 
 
