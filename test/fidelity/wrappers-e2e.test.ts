@@ -26,6 +26,7 @@ const cases: WrapperCase[] = [
   { fixture: "async-wrapper-method", entry: "src/server.ts", body: { userId: "u1", name: "ann", message: "hello" }, baseUrlVariable: "LLM_BASE_URL" },
   { fixture: "blocking-wrapper-express-ts", entry: "src/server.ts", body: { userId: "u1", messages: question }, baseUrlVariable: "LLM_BASE_URL" },
   { fixture: "promise-chain-wrapper", entry: "src/server.ts", body: { userId: "u1", message: "hello" }, baseUrlVariable: "OPENAI_BASE_URL" },
+  { fixture: "mutex-wrapper", entry: "server.js", body: { messages: question }, baseUrlVariable: "OPENAI_BASE_URL" },
   { fixture: "spawnsync-curl-wrapper", entry: "server.js", body: { messages: question }, baseUrlVariable: "OPENAI_BASE_URL" },
 ];
 
