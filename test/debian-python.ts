@@ -27,3 +27,14 @@ if (!aiohttpReady) {
 
 /** `describe`, skipped (with a warning) where Debian's aiohttp is not installed, never in CI. */
 export const describeWithAiohttp = describe.skipIf(!aiohttpReady);
+
+const requestsReady = ready && spawnSync(DEBIAN_PYTHON, ["-c", "import requests"], { stdio: "ignore" }).status === 0;
+
+if (ready && !requestsReady) {
+  const message = `${DEBIAN_PYTHON} cannot import requests: apt-get install -y python3-requests`;
+  if (process.env.CI) throw new Error(message);
+  console.warn(`skipping the requests wrapper tests: ${message}`);
+}
+
+/** `describe` for FastAPI apps that call with `requests`, skipped (with a warning) where Debian's python3-requests is missing, never in CI. */
+export const describeWithRequests = describe.skipIf(!requestsReady);

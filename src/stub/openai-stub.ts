@@ -1,6 +1,8 @@
 /**
  * An OpenAI-compatible stub upstream for tests, benchmarks and the demo: `/v1/responses` and
- * `/v1/chat/completions`, plain and streamed (SSE), answering `echo: <last user message>`.
+ * `/v1/chat/completions`, plain and streamed (SSE), answering `echo: <last user message>`; also
+ * ollama's native `/api/chat` and `/api/generate` (one JSON answer), so wrappers written for ollama
+ * can be pointed at it.
  * It can be slow, rate-limit beyond a hidden concurrency limit, fail, run out of quota or hang,
  * and it counts what it saw. node:http only, so it stays small and starts fast.
  */
@@ -96,7 +98,8 @@ const DEFAULT_BEHAVIOUR: Behaviour = {
   insufficientQuotaNext: 0,
   hang: false,
 };
-const MODEL_ENDPOINTS = new Set(["/v1/responses", "/v1/chat/completions"]);
+const OLLAMA_ENDPOINTS = new Set(["/api/chat", "/api/generate"]);
+const MODEL_ENDPOINTS = new Set(["/v1/responses", "/v1/chat/completions", ...OLLAMA_ENDPOINTS]);
 
 function behaviourFrom(options: Partial<OpenAiStubOptions>): Partial<Behaviour> {
   const picked: Partial<Behaviour> = {};
@@ -122,7 +125,7 @@ function contentText(content: unknown): string {
 }
 
 function lastUserText(body: Record<string, unknown>): string {
-  const items = body.messages ?? body.input;
+  const items = body.messages ?? body.input ?? body.prompt;
   if (typeof items === "string") return items;
   if (!Array.isArray(items)) return "";
   for (let i = items.length - 1; i >= 0; i--) {
@@ -257,6 +260,13 @@ function chatCompletion(model: string, input: string, text: string, stream: bool
     [chunk({ role: "assistant", content: "" }, null), ...pieces(text).map((piece) => chunk({ content: piece }, null)), chunk({}, "stop")],
     true,
   );
+}
+
+/** ollama's native answer, always whole (ollama streams NDJSON unless `stream: false`; the stub does not). */
+function ollamaAnswer(endpoint: string, model: string, text: string, res: ServerResponse): void {
+  const created_at = new Date().toISOString();
+  if (endpoint === "/api/chat") sendJson(res, 200, { model, created_at, message: { role: "assistant", content: text }, done: true });
+  else sendJson(res, 200, { model, created_at, response: text, done: true });
 }
 
 function responsesResponse(model: string, input: string, text: string, stream: boolean, res: ServerResponse): void {
@@ -451,6 +461,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       const answeredModel = model || "gpt-4o-mini";
       for (const [name, value] of Object.entries(answerHeaders)) res.setHeader(name, value);
       if (endpoint === "/v1/chat/completions") chatCompletion(answeredModel, text, reply, stream, res);
+      else if (OLLAMA_ENDPOINTS.has(endpoint)) ollamaAnswer(endpoint, answeredModel, reply, res);
       else responsesResponse(answeredModel, text, reply, stream, res);
       leave();
     };

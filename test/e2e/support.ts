@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symli
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
 import { freePort } from "../../src/verify/processes.js";
 
@@ -125,4 +125,24 @@ export function useScratchServer(name: string): { stub: OpenAiStub; dir: string;
     if (scratch.dir) removeScratch(scratch.dir);
   });
   return scratch;
+}
+
+/** A scratch folder outside the repo for one suite, removed after it: read `.dir` inside tests. */
+export function useScratchFolder(prefix: string): { dir: string } {
+  const scratch = { dir: "" };
+  beforeAll(() => {
+    scratch.dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(() => {
+    if (scratch.dir) rmSync(scratch.dir, { recursive: true, force: true });
+  });
+  return scratch;
+}
+
+/** After one call to `server`: the one model request `stub` received (endpoint, model) and the server's path counts. */
+export async function oneCallSeen(server: RunningServer, stub: OpenAiStub): Promise<{ endpoint: string; model: string; paths: unknown }> {
+  const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
+  const received = stub.stats().received;
+  expect(received, server.output()).toHaveLength(1);
+  return { endpoint: received[0]!.endpoint, model: received[0]!.model, paths: metrics.paths };
 }

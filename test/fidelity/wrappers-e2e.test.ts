@@ -2,12 +2,11 @@
 // migrated by the CLI, run against the stub with FORCE_LEGACY_LLM on and off, and the stub must see
 // the same request path and model both times. OPENAI_BASE_URL points at a decoy stub wherever the
 // wrapper reads another variable, so a call sent to the runtime's default endpoint would show.
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startOpenAiStub } from "../../src/stub/openai-stub.js";
-import { llmMigrate, postJson, repoRoot, startServer } from "../e2e/support.js";
+import { llmMigrate, postJson, repoRoot, startServer, oneCallSeen, useScratchFolder } from "../e2e/support.js";
 
 const preload = join(repoRoot, "test", "fidelity", "listen-on-port.cjs");
 const question = [{ role: "user", content: "hello" }];
@@ -32,16 +31,10 @@ const cases: WrapperCase[] = [
 
 // Cases run side by side, each with its own stubs: most of the time goes to starting servers.
 describe.concurrent("wrapper fixtures: the new path calls what the legacy path calls", () => {
-  let scratch: string;
-  beforeAll(() => {
-    scratch = mkdtempSync(join(tmpdir(), "llm-migrate-wrappers-"));
-  });
-  afterAll(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  });
+  const scratch = useScratchFolder("llm-migrate-wrappers-");
 
   it.each(cases)("$fixture", async ({ fixture, entry, body, baseUrlVariable }) => {
-    const dir = join(scratch, fixture);
+    const dir = join(scratch.dir, fixture);
     cpSync(join(repoRoot, "fixtures", "gate-call-sites", fixture, "input"), dir, { recursive: true });
     symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
     const applied = llmMigrate("apply", dir);
@@ -49,7 +42,7 @@ describe.concurrent("wrapper fixtures: the new path calls what the legacy path c
 
     const stub = await startOpenAiStub();
     const decoy = await startOpenAiStub();
-    const seen: Record<string, { endpoint: string; model: string; paths: unknown }> = {};
+    const seen: Record<string, Awaited<ReturnType<typeof oneCallSeen>>> = {};
     try {
       for (const forceLegacy of ["1", "0"]) {
         stub.reset();
@@ -63,10 +56,7 @@ describe.concurrent("wrapper fixtures: the new path calls what the legacy path c
         try {
           const answer = await postJson(`${server.url}/chat`, body);
           expect(answer.status, server.output()).toBe(200);
-          const metrics = await fetch(`${server.url}/metrics/llm`).then((r) => r.json());
-          const received = stub.stats().received;
-          expect(received, server.output()).toHaveLength(1);
-          seen[forceLegacy] = { endpoint: received[0]!.endpoint, model: received[0]!.model, paths: metrics.paths };
+          seen[forceLegacy] = await oneCallSeen(server, stub);
         } finally {
           await server.stop();
         }
