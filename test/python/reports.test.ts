@@ -79,6 +79,22 @@ describe("a whole migration", () => {
     expect(run.sources.get("api/app.py")).toBe(input.get("api/app.py"));
     expect(run.sources.get("bot/bot.py")).toContain("from llm_api import get_async_llm_client, use_new_llm_path\n");
     expect(run.outcome.callSites.map((site) => [site.file, site.state])).toEqual([["bot/bot.py", "rewritten"]]);
+    // No web app start-up in the bot's service: the client starts where the gated calls' module is
+    // imported, after its imports, or use_new_llm_path would send every call to the legacy path.
+    expect(run.sources.get("bot/bot.py")).toContain(
+      [
+        "import requests",
+        "from llm_api import get_async_llm_client, use_new_llm_path",
+        "",
+        "# llm-migrate: one process-wide, semaphore-gated LLM client. These are defaults:",
+        "# LLM_POOL_SIZE and LLM_CANARY_PERCENT override them (see llm_api.py).",
+        "get_async_llm_client(pool_size=10, canary_percent=100)",
+        "",
+        'OLLAMA_URL = os.getenv("OLLAMA_URL", "http://ollama:11434")',
+      ].join("\n"),
+    );
+    const second = await migratePythonTree(run.sources);
+    expect(second.sources.get("bot/bot.py")).toBe(run.sources.get("bot/bot.py"));
   });
 
   it("gates blocking HTTP requests to an LLM API in an app with no shared client, once", async () => {

@@ -30,14 +30,12 @@ const servers: ServerCase[] = [
 ];
 
 // Both branches in one process: the switches are read again after each flip (reload_llm_switches).
-// apply starts no client in a module without a server (use_new_llm_path then always says legacy),
-// so the script creates it, as the bot's own start-up would have to.
+// The script creates no client: importing the migrated bot module starts it.
 const botScript = `
 import asyncio, json, os
 import bot, llm_api
 
 async def main():
-    llm_api.get_async_llm_client(pool_size=2)
     for force in ("1", "0"):
         os.environ["FORCE_LEGACY_LLM"] = force
         llm_api.reload_llm_switches()
