@@ -49,12 +49,17 @@ export const gateCallSites: Transform = {
           const { message } = reasons.CAUGHT_LOCALLY;
           context.findings.push({ code: "CAUGHT_LOCALLY", kind: "warning", message, file: report.file, line: report.line });
         }
+        if (llmCall.api === "process") {
+          // Said of a wrapper's child process too: the new path is HTTP to the same model.
+          const { message } = reasons.BLOCKING_CHILD_PROCESS;
+          context.findings.push({ code: "BLOCKING_CHILD_PROCESS", kind: "info", message, file: report.file, line: report.line });
+        }
         if (decision.serialisedBy) {
           const { message } = reasons.SERIALISED_CALL;
           context.findings.push({ code: "SERIALISED_CALL", kind: "info", message, file: report.file, line: report.line });
         }
         const names: RuntimeName[] =
-          llmCall.api === "wrapper"
+          llmCall.api !== "sdk"
             ? ["useNewLlmPath", "getAsyncLlmClient", "extractOutputText"]
             : decision.serialisedBy
               ? ["useNewLlmPath", writtenOptions(llmCall) === undefined ? "getAsyncLlmClient" : "runLlmCall"]

@@ -18,7 +18,8 @@ export interface NodeDependencyPlan {
 }
 
 export function nodeDependencyPlan(text: string, outcome: MigrationOutcome, ownRanges: Record<string, string>): NodeDependencyPlan {
-  const callsOpenAi = outcome.client?.kind === "wrapper";
+  // A model process gated inline (`execFileSync("ollama", …)`) goes to the runtime's OpenAI SDK too.
+  const callsOpenAi = outcome.client?.kind === "wrapper" || outcome.callSites.some((s) => s.state === "rewritten" && /(^|\.)execFileSync$/.test(s.callee));
   const add: Record<string, string> = { "prom-client": ownRanges["prom-client"] ?? "*" };
   if (!callsOpenAi) return { edits: { add } };
   add["openai"] = ownRanges["openai"] ?? "*";

@@ -3,7 +3,7 @@ import type { Serialisation } from "../../src/languages/typescript/find-serialis
 import { findUserKey } from "../../src/languages/typescript/find-user-key.js";
 import type { LlmCall } from "../../src/languages/typescript/find-llm-calls.js";
 import { isTypeScriptFile } from "../../src/languages/typescript/source-style.js";
-import { wrapperTarget, type WrapperTarget } from "../../src/languages/typescript/wrapper-target.js";
+import { inlineProcessTarget, wrapperTarget, type WrapperTarget } from "../../src/languages/typescript/wrapper-target.js";
 import type { Analysis } from "../context.js";
 import type { RouteHandler } from "../frameworks/index.js";
 import type { ReasonCode } from "../reasons.js";
@@ -32,6 +32,8 @@ export type CallSitePlan =
       serialisedBy?: CallExpression;
       /** A wrapper call: the endpoint, model and API the new path calls, as the wrapper does. */
       target?: WrapperTarget;
+      /** An inline model process (`execFileSync("ollama", ["run", model, prompt])`): the prompt it sends. */
+      prompt?: Node;
     };
 
 export function routeHandlersByFunction(analysis: Analysis): Map<Node, RouteHandler> {
@@ -78,13 +80,15 @@ export function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map
   const gateCall = gatingCall(call);
   if (gateCall) return { state: "already-migrated", key: keyOfContext(gateCall) };
   if (llmCall.perRequestCredential) return { state: "left", reason: "PER_REQUEST_CREDENTIAL" };
-  if (api === "process") return { state: "left", reason: "BLOCKING_CHILD_PROCESS_CALL" };
+  // A model process run inline is gated as a wrapper around it would be, when its target can be read.
+  const inline = api === "process" ? inlineProcessTarget(call) : undefined;
+  if (api === "process" && !inline) return { state: "left", reason: "BLOCKING_CHILD_PROCESS_CALL" };
   if (llmCall.dynamic) return { state: "left", reason: "DYNAMIC_CALLEE" };
   if (llmCall.streamEndUnseen) return { state: "left", reason: "STREAMING" };
   const awaitResult = llmCall.streamHelper && !Node.isAwaitExpression(call.getParent());
   const wrapper = analysis.detection.clients.find((c) => c.kind === "wrapper");
   const returnsPromise = (api === "sdk" && !awaitResult) || (api === "wrapper" && (wrapper?.methodReturnsPromise ?? typeIsPromise(call)));
-  let target: WrapperTarget | undefined;
+  let target: WrapperTarget | undefined = inline?.target;
   if (api === "wrapper") {
     if (call.getArguments().length !== 1) return { state: "left", reason: "EXTRA_ARGUMENTS" };
     if (!resultIsText(call, returnsPromise)) return { state: "left", reason: "NON_TEXT_RESULT" };
@@ -123,7 +127,7 @@ export function planCallSite(llmCall: LlmCall, analysis: Analysis, handlers: Map
   const serialisedBy = api === "sdk" && !awaitResult ? serialisingCall(call, serialisations) : undefined;
   const wrap = handler ? [handler] : handlersCalling(call, handlers);
   const keyIsClientAddress = key !== undefined && key === clientAddress;
-  return { state: "rewritten", key, keyIsClientAddress, makeAsync: makeAsyncFn, wrap, blocking: !returnsPromise, awaitResult, serialisedBy, target };
+  return { state: "rewritten", key, keyIsClientAddress, makeAsync: makeAsyncFn, wrap, blocking: !returnsPromise, awaitResult, serialisedBy, target, prompt: inline?.prompt };
 }
 
 /**

@@ -38,7 +38,7 @@ export function makeAsync(plan: EditPlan, fn: Node): void {
 }
 
 /**
- * A wrapper call becomes `useNewLlmPath({ key }) ? <new path> : <original call>`; an SDK call,
+ * A wrapper call (or a model process run inline) becomes `useNewLlmPath({ key }) ? <new path> : <original call>`; an SDK call,
  * `gateLlmCall({ key }, (options) => <original call, passing options>)`, which keeps its
  * arguments written once. Both laid out as DESIGN.md shows.
  */
@@ -50,7 +50,7 @@ export function gatedCall(llmCall: LlmCall, decision: Extract<CallSitePlan, { st
   const inner = indentationAt(file, (decision.serialisedBy ?? call).getStart()) + unit;
   // Continuation lines move one level right, as the branch they now sit in.
   const reindent = (text: string) => text.replace(/\n/g, `\n${unit}`);
-  if (llmCall.api !== "wrapper") {
+  if (llmCall.api === "sdk") {
     const options = unusedName(call, ["options", "requestOptions", "llmOptions"]);
     const form = optionsForm(llmCall);
     // An SDK that takes no signal gets none: the gate still bounds how many calls run at once.
@@ -72,7 +72,7 @@ export function gatedCall(llmCall: LlmCall, decision: Extract<CallSitePlan, { st
     if (!decision.awaitResult) return gated;
     return needsParentheses(call) ? `(await ${gated})` : `await ${gated}`;
   }
-  const messages = call.getArguments()[0]!.getText();
+  const messages = (decision.prompt ?? call.getArguments()[0]!).getText();
   const target = decision.target ? `, ${targetOptions(decision.target)}` : "";
   const newPath = decision.blocking
     ? `extractOutputText(await getAsyncLlmClient().generateResponseAsync(${messages}${target}))`

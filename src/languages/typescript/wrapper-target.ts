@@ -92,6 +92,25 @@ function ollamaTarget(command: string, parameter: string): WrapperTarget | undef
   return { api: "chat", model: JSON.stringify(match[1]), baseURL: OLLAMA_OPENAI_BASE_URL };
 }
 
+/**
+ * `execFileSync("ollama", ["run", <model>, <prompt>], { encoding: "utf8" })` written right where the
+ * text is needed (no wrapper): the same model on the same local server, and the prompt expression
+ * the new path sends. Only an argv array (no shell string built from the request) with a readable
+ * model, and no option but the text encoding (a `cwd`, `env` or `timeout` would change the call).
+ */
+export function inlineProcessTarget(call: Node): { target: WrapperTarget; prompt: Expression } | undefined {
+  if (!Node.isCallExpression(call) || !/(^|\.)execFileSync$/.test(call.getExpression().getText())) return undefined;
+  const [program, argv, options, ...more] = call.getArguments();
+  if (more.length || !Node.isStringLiteral(program) || program.getLiteralText() !== "ollama" || !Node.isArrayLiteralExpression(argv)) return undefined;
+  const [run, modelArgument, prompt, ...rest] = argv.getElements();
+  if (rest.length || !Node.isStringLiteral(run) || run.getLiteralText() !== "run" || !prompt || Node.isSpreadElement(prompt)) return undefined;
+  const model = portable(modelArgument);
+  // Without a text encoding the legacy branch yields a Buffer, the new path a string.
+  if (!model || !Node.isObjectLiteralExpression(options) || options.getProperties().length !== 1) return undefined;
+  if (!/^["'](utf8|utf-8)["']$/i.test(propertyValue(options, "encoding")?.getText() ?? "")) return undefined;
+  return { target: { api: "chat", model, baseURL: OLLAMA_OPENAI_BASE_URL }, prompt: prompt as Expression };
+}
+
 /** `JSON.stringify({ … })`, written there or in a `const body = JSON.stringify({ … })` of the method. */
 function stringified(value: Node | undefined, method: MethodDeclaration): ObjectLiteralExpression | undefined {
   let node = value;
