@@ -1,6 +1,7 @@
 // The CLI as users run it: `node bin/llm-migrate.js` (built by `npm run build`, which `npm ci` runs as `prepare`).
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commitAll, copyServer, read, removeScratch, repoRoot, snapshotTree } from "../engine/helpers.js";
@@ -202,5 +203,25 @@ describe("the user's flow on the example Express server", () => {
     expect(report).toMatchObject({ dir, status: "dry-run", entryFile: "src/server.ts", client: { name: "llmClient" } });
     expect(report.files).toContainEqual({ path: "src/server.ts", action: "modified" });
     expect(report.callSites).toContainEqual(expect.objectContaining({ file: "src/server.ts", callee: "llmClient.generateResponse", state: "rewritten" }));
+  });
+});
+
+describe("a tree whose only LLM call is left for a human", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = join(mkdtempSync(join(tmpdir(), "llm-migrate-cli-")), "server");
+    cpSync(join(repoRoot, "fixtures", "gate-call-sites", "shell-string-in-handler-unchanged", "input"), dir, { recursive: true });
+  });
+  afterEach(() => removeScratch(dir));
+
+  it("exits 7, writes nothing, and its report claims no route it did not write", () => {
+    const before = snapshotTree(dir);
+    const { status, stdout } = llmMigrate("apply", dir, "--json");
+    expect(status).toBe(7);
+    const report = JSON.parse(stdout) as { callSites: unknown[]; findings: { code: string }[]; files: unknown[] };
+    expect(report.callSites).toEqual([expect.objectContaining({ file: "server.js", line: 8, state: "left", reason: "BLOCKING_CHILD_PROCESS_CALL" })]);
+    expect(report.findings.map((finding) => finding.code)).toEqual(["COMMAND_INJECTION"]);
+    expect(report.files).toEqual([]);
+    expect(snapshotTree(dir)).toEqual(before);
   });
 });
