@@ -16,10 +16,12 @@ export function resolveImport(from: string, specifier: string, exists: (path: st
  * The files worth parsing, chosen from their text alone: those that mention a relevant word
  * (and the entry file the user named), every module that imports one of those, however many
  * hops away (the client reaches its call sites and routes that way, through re-exports and
- * service modules that never name the SDK), and the modules any of these import directly
- * (classes, types and helpers the detection looks into). The rest of the tree is never parsed.
+ * service modules that never name the SDK), and the modules any of these import directly whose
+ * text could hold an LLM call (`mayCallLlm`: a wrapper class handed the client). The rest of the
+ * tree is never parsed: most directly imported modules are ordinary helpers, and they were most
+ * of the parsed bytes.
  */
-export function filesToParse(sources: readonly ReadSource[], entry?: string): Set<string> {
+export function filesToParse(sources: readonly ReadSource[], mayCallLlm: (text: string) => boolean, entry?: string): Set<string> {
   const byPath = new Map(sources.map((source) => [source.path, source]));
   const exists = (path: string) => byPath.has(path);
   const importsOf = new Map<string, string[]>();
@@ -46,6 +48,11 @@ export function filesToParse(sources: readonly ReadSource[], entry?: string): Se
       queue.push(importer);
     }
   }
-  for (const path of [...chosen]) for (const imported of importsOf.get(path) ?? []) chosen.add(imported);
+  // Bytes dropped for the memory budget are not read again here: such a module is parsed, as before.
+  const mayCall = (path: string): boolean => {
+    const bytes = byPath.get(path)?.bytes;
+    return bytes === undefined || mayCallLlm(bytes.toString("utf8"));
+  };
+  for (const path of [...chosen]) for (const imported of importsOf.get(path) ?? []) if (!chosen.has(imported) && mayCall(imported)) chosen.add(imported);
   return chosen;
 }

@@ -10,7 +10,7 @@ import { isPythonFile, loadPythonFile } from "./languages.js";
 import { filesToParse } from "./candidates.js";
 import { readSources } from "./read.js";
 import { addInstalledSdkTypes } from "./sdk-types.js";
-import { MAX_SOURCE_BYTES, relevanceTest } from "./relevance.js";
+import { MAX_SOURCE_BYTES, llmCallTest, relevanceTest } from "./relevance.js";
 import { decodeText, looksBinary, type TextStyle } from "./text.js";
 
 export interface LoadedFile {
@@ -61,7 +61,7 @@ export async function loadTarget(rootDir: string, settings: MigrationSettings, p
   const listed = named && !discovered.files.some((file) => file.path === named.path) ? [...discovered.files, named] : discovered.files;
   const read = await readSources(rootDir, listed, mightMatter, (count) => progress.read?.(count, listed.length));
   findings.push(...read.findings);
-  const chosen = filesToParse(read.sources, entry);
+  const chosen = filesToParse(read.sources, llmCallTest([settings.client, settings.method]), entry);
   const project = createProject(rootDir, findings);
   const files = new Map<string, LoadedFile>();
   for (const source of read.sources) {
