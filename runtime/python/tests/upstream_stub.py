@@ -104,12 +104,14 @@ class UpstreamStub:
                         with stub._serving or contextlib.nullcontext():
                             time.sleep(stub.latency_s)
                         body = self._answer(f"echo: {label}")
-                    if body is None:
-                        self._send(404, {"error": {"message": "not found"}}, {})
-                    else:
-                        self._send(status, body, headers)
                 finally:
+                    # Out of flight before the reply is written: once the client has read it, its next
+                    # request must not find this one still counted (a peak one above the pool).
                     stub._leave()
+                if body is None:
+                    self._send(404, {"error": {"message": "not found"}}, {})
+                else:
+                    self._send(status, body, headers)
 
             def _answer(self, text):
                 if self.path.endswith("/responses"):
