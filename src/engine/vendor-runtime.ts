@@ -2,6 +2,7 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ts } from "ts-morph";
 import type { MigrationOutcome } from "../../transforms/types.js";
+import { PYTHON_RUNTIME_MODULES } from "../languages/python/runtime-home.js";
 import { toolPackage } from "./package-root.js";
 
 export interface RuntimeFile {
@@ -12,8 +13,6 @@ export interface RuntimeFile {
 
 type Flavour = NonNullable<MigrationOutcome["runtimeFlavour"]>;
 
-const PYTHON_MODULES = ["llm_api.py", "llm_shared_limit.py"];
-
 /**
  * The files of the bundled runtime as the target needs them: the TypeScript sources as they are,
  * or each transpiled on its own to JavaScript for ESM or CommonJS servers, plus its README.
@@ -22,7 +21,7 @@ export async function runtimeFiles(flavour: Flavour): Promise<RuntimeFile[]> {
   const runtimeDir = join(toolPackage().root, "runtime");
   // Python: the module, and the shared limit it imports only when LLM_REDIS_URL is set, next to the app.
   if (flavour === "python") {
-    return Promise.all(PYTHON_MODULES.map(async (name) => ({ name, contents: await readFile(join(runtimeDir, "python", name)) })));
+    return Promise.all(PYTHON_RUNTIME_MODULES.map(async (name) => ({ name, contents: await readFile(join(runtimeDir, "python", name)) })));
   }
   const names = (await readdir(runtimeDir, { withFileTypes: true }))
     .filter((entry) => entry.isFile())

@@ -22,10 +22,13 @@ export function serviceRoot(dir: string, rootDir: string): string {
  * The vendored runtime's modules, each with the start of its first line, which tells it apart
  * from a module of the app that happens to have the same name.
  */
-const RUNTIME_MODULES: readonly { name: string; firstLine: string }[] = [
+const RUNTIME_MODULES = [
   { name: "llm_api.py", firstLine: '"""One process-wide, semaphore-gated async LLM client' },
   { name: "llm_shared_limit.py", firstLine: '"""One LLM limit for every replica' },
-];
+] as const;
+
+/** The modules the Python runtime is vendored as, beside the app (the engine copies these). */
+export const PYTHON_RUNTIME_MODULES: readonly string[] = RUNTIME_MODULES.map(({ name }) => name);
 
 /** The app's own modules in `dir` that carry a runtime module's name (vendoring would write over them). */
 export function runtimeNamesTaken(dir: string): string[] {
