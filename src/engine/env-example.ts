@@ -23,7 +23,7 @@ export function appendLlmSettings(text: string, settings: MigrationSettings, run
   const missing = settingsLines(settings).filter(([name]) => !new RegExp(`^\\s*(export\\s+)?${name}\\s*=`, "m").test(text));
   if (missing.length === 0) return undefined;
   const block = [
-    `# llm-migrate: the process-wide LLM client, read on every call (see ${runtimeReadme}).`,
+    `# llm-migrate: settings of the process-wide LLM client (see ${runtimeReadme} for when each is read; the switches within a second, no restart).`,
     "# LLM_POOL_SIZE: concurrent upstream calls per process. LLM_CANARY_PERCENT: share of users on the new path.",
     "# FORCE_LEGACY_LLM, DISABLE_POOL: roll back to the original calls. EMERGENCY_MODE: shed load beyond the pool.",
     "# LLM_MAX_QUEUE, LLM_TIMEOUT_MS: queue bound, and one deadline for queue wait and retries (empty: the runtime's default).",
