@@ -196,6 +196,8 @@ class GatedLlmClient implements AsyncLlmClient {
           call.release = await gate.acquire({ ticket: call, front: retries > 0, shed: llmSwitches().emergencyMode });
           sentAt = Date.now();
           if (retries === 0) metrics.recordQueueWait(sentAt - queuedAt);
+          // The deadline clock looks every few ms: a slot handed over after the deadline sends nothing.
+          if (call.deadlineAt <= sentAt) call.expire();
         }
         const inFlightAtSend = gate.inFlight;
         let result: T;
