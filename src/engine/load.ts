@@ -123,10 +123,12 @@ async function checkEntry(rootDir: string, entry: string): Promise<SourceEntry> 
 
 /**
  * Type checking covers the parsed files alone: imports are not followed into the rest of the
- * tree nor into node_modules (no automatic @types either), and the standard library is the
- * ECMAScript one, without the 2 MB of DOM declarations a server does not need.
+ * tree nor into node_modules (no automatic @types either), and there is no standard library.
+ * The analysis asks the checker about the project's own names (which client, which call), never
+ * about a built-in type; parsing and binding the ES2022 declarations cost about 0.3 s of every
+ * run, and without them `scan` and `apply` print the same bytes on every fixture and corpus tree.
  */
-const ONLY_THE_PARSED_FILES = { noResolve: true, types: [], lib: ["lib.es2022.d.ts"] };
+const ONLY_THE_PARSED_FILES = { noResolve: true, types: [], noLib: true };
 
 /**
  * A project in memory, holding exactly the files the engine chose: it never reads the disk (a
