@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from "vitest/config";
+import SlowFirstSequencer from "./test/slow-first.js";
 
 /**
  * Test files that run the engine in the test's own process and touch no global state (no mocks,
@@ -24,6 +25,7 @@ export default defineConfig({
     // Test files run side by side. Vitest's default on 2 cores is one file at a time, but many
     // files spend their time waiting on servers and child processes, not on the CPU.
     maxWorkers: 3,
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       { extends: true, test: { name: "in-process", include: inProcess, isolate: false } },
       { extends: true, test: { name: "isolated", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...inProcess] } },

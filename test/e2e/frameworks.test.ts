@@ -1,12 +1,10 @@
 // Every web framework end to end: migrate a small server written for it, run it against the stub
 // upstream with a pool of 3, and check the pool, /metrics/llm (and its LLM_METRICS_TOKEN) and the legacy switch.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
-import { copyServer, postJson, removeScratch, repoRoot, startServer, type RunningServer } from "./support.js";
+import { copyServer, llmMigrateAsync, postJson, removeScratch, repoRoot, startServer, type RunningServer } from "./support.js";
 
 const tsx = [process.execPath, "--import", "tsx"];
 const servers = [
@@ -45,15 +43,6 @@ function linkExpress5(dir: string): void {
   symlinkSync(join(shared, "express5"), join(modules, "express"), "dir");
 }
 
-/** `llmMigrate`, without blocking: the six migrations run side by side. */
-async function llmMigrateAsync(...args: string[]): Promise<{ status: number; stderr: string }> {
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "llm-migrate.js"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const [status] = (await once(child, "exit")) as [number];
-  return { status, stderr };
-}
-
 // One stub for the pooled servers and one for the legacy ones, so each server can start at once.
 let pooledStub: OpenAiStub;
 let legacyStub: OpenAiStub;
@@ -67,7 +56,7 @@ beforeAll(async () => {
     dirs.set(name, dir);
   }
   const runs = await Promise.all(servers.map(({ name }) => llmMigrateAsync("apply", dirs.get(name)!)));
-  for (const run of runs) expect(run).toEqual({ status: 0, stderr: "" });
+  for (const run of runs) expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
 }, 120_000);
 
 afterAll(async () => {

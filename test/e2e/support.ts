@@ -1,5 +1,6 @@
 // Helpers for end-to-end tests: copy a bundled server, run the CLI, start servers on loopback.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
@@ -28,6 +29,20 @@ export function removeScratch(dir: string): void {
 export function llmMigrate(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/**
+ * `llmMigrate` without blocking the test's process: for suites whose cases run side by side, each
+ * with stub upstreams in this process that must keep answering while another case migrates.
+ */
+export async function llmMigrateAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const [status] = (await once(child, "close")) as [number | null];
+  return { status, stdout, stderr };
 }
 
 /** Every file below dir (but node_modules), relative path → bytes. */
