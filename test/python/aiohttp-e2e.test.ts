@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 import { expect, it } from "vitest";
 import { describeWithAiohttp } from "../debian-python.js";
 import { llmMigrate, postJson, snapshotTree, useScratchServer, startServer } from "../e2e/support.js";
-import { PYTHON } from "./helpers.js";
+import { PYTHON } from "../paths.js";
 
 const nineUsers = Array.from({ length: 9 }, (_, i) => ({ user_id: `user-${i}`, messages: [{ role: "user", content: `question ${i}` }] }));
 

@@ -3,7 +3,7 @@
 import { performance } from "node:perf_hooks";
 import { expect, it } from "vitest";
 import { llmMigrate, postJson, snapshotTree, useScratchServer } from "../e2e/support.js";
-import { startUvicorn } from "./helpers.js";
+import { startUvicorn } from "./uvicorn.js";
 import { describeWithFastapi } from "../debian-python.js";
 
 const nineUsers = Array.from({ length: 9 }, (_, i) => ({

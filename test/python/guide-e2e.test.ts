@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { describeWithFastapi } from "../debian-python.js";
 import { llmMigrate, snapshotTree, useScratchServer } from "../e2e/support.js";
-import { startUvicorn } from "./helpers.js";
+import { startUvicorn } from "./uvicorn.js";
 
 const nineUsers = Array.from({ length: 9 }, (_, i) => ({ userId: 100 + i, message: `question ${i}` }));
 

@@ -2,13 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix, relative } from "node:path";
 import type { MigrationOutcome } from "../../transforms/types.js";
-import { startServer } from "../e2e/support.js";
-import { DEFAULT_SETTINGS, migrateTree, PYTHON, pyCompile as compileFolder, REPO, ROOT, writeTree } from "../transforms/helpers.js";
+import { DEFAULT_SETTINGS, migrateTree, pyCompile as compileFolder, ROOT, writeTree } from "../transforms/helpers.js";
 
 // The fixture layout and its file helpers are the TypeScript fixtures' own.
 export { DEFAULT_SETTINGS, expectedTree, listFiles, PYTHON, readTree, REPO, ROOT, writeOutputs } from "../transforms/helpers.js";
 
-export const PYTHON_FIXTURES = join(REPO, "fixtures", "python");
+export { PYTHON_FIXTURES } from "../paths.js";
 
 export interface PythonRun {
   outcome: MigrationOutcome;
@@ -35,15 +34,4 @@ export function pyCompile(tree: Map<string, string>, runtimeDir: string | undefi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** A uvicorn server for `module:app` in `cwd` under Debian's Python, its LLM calls sent to `upstream`, with a pool of 3. */
-export function startUvicorn(app: string, cwd: string, upstream: string, env: Record<string, string> = {}) {
-  return startServer(["/bin/sh", "-c", `exec ${PYTHON} -m uvicorn ${app} --host 127.0.0.1 --port "$PORT"`], cwd, {
-    OPENAI_BASE_URL: upstream,
-    OPENAI_API_KEY: "sk-test-not-a-secret",
-    PYTHONDONTWRITEBYTECODE: "1",
-    LLM_POOL_SIZE: "3",
-    ...env,
-  }, "Uvicorn running");
 }

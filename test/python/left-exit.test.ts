@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { EXIT } from "../../src/cli/exit-codes.js";
 import { llmMigrate, snapshotTree } from "../e2e/support.js";
-import { PYTHON_FIXTURES } from "./helpers.js";
+import { PYTHON_FIXTURES } from "../paths.js";
 
 it.each([
   // a threading.Lock around the call

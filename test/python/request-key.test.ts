@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { describeWithFastapi } from "../debian-python.js";
-import { PYTHON, REPO } from "./helpers.js";
+import { PYTHON, REPO } from "../paths.js";
 
 const script = `
 import asyncio, json, sys

@@ -11,7 +11,8 @@ import { expect, it } from "vitest";
 import { startOpenAiStub } from "../../src/stub/openai-stub.js";
 import { describeWithRequests } from "../debian-python.js";
 import { llmMigrate, repoRoot, oneCallSeen, useScratchFolder } from "../e2e/support.js";
-import { PYTHON, startUvicorn } from "./helpers.js";
+import { PYTHON } from "../paths.js";
+import { startUvicorn } from "./uvicorn.js";
 
 interface ServerCase {
   fixture: string;

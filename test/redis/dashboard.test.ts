@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
-import { bootServer, freePort, type ServerProcess } from "../../src/verify/index.js";
+import { bootServer, freePort, type ServerProcess } from "../../src/verify/processes.js";
 import { DEBIAN_PYTHON } from "../debian-python.js";
 import { copyServer, llmMigrate, removeScratch, repoRoot } from "../e2e/support.js";
 import { RedisServer } from "./redis-server.js";

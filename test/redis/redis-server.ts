@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../src/verify/index.js";
+import { freePort } from "../../src/verify/processes.js";
 
 export class RedisServer {
   readonly port: number;

@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -8,38 +7,11 @@ import { loadTarget } from "../../src/engine/load.js";
 import { migrationFor } from "../../src/engine/languages.js";
 import type { MigrationOutcome, MigrationSettings } from "../../transforms/types.js";
 
-export const REPO = join(import.meta.dirname, "../..");
-export const FIXTURES = join(REPO, "fixtures");
-/** Where a tree is said to live when a test builds one by hand (Python report tests). */
-export const ROOT = "/target";
+export { FIXTURES, PYTHON, REPO, ROOT } from "../paths.js";
+import { PYTHON, REPO } from "../paths.js";
+
 const SOURCE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 const TYPESCRIPT = /\.[cm]?tsx?$/;
-
-/**
- * Every migration builds a new ts-morph Project, which parses and binds TypeScript's lib files
- * (the ES2022 declarations, the same text each time) again: about half the CPU of a small
- * fixture's migration. In a test process they are made once per target and shared by every
- * project, as TypeScript's own language service shares them between programs. Only the tests do
- * this: the CLI builds one project per run.
- */
-function shareLibFiles(): void {
-  const common = createRequire(createRequire(import.meta.url).resolve("ts-morph"))("@ts-morph/common") as {
-    DocumentRegistry: { prototype: { createOrUpdateSourceFile(fileName: string, settings: ts.CompilerOptions, ...rest: unknown[]): ts.SourceFile } };
-  };
-  const registry = common.DocumentRegistry.prototype;
-  const create = registry.createOrUpdateSourceFile;
-  if ((create as { shared?: true }).shared) return;
-  const libFiles = new Map<string, ts.SourceFile>();
-  const shared = function (this: unknown, fileName: string, settings: ts.CompilerOptions, ...rest: unknown[]): ts.SourceFile {
-    if (!fileName.startsWith("/node_modules/typescript/lib/")) return create.call(this, fileName, settings, ...rest);
-    const key = `${settings.target}:${fileName}`;
-    let file = libFiles.get(key);
-    if (!file) libFiles.set(key, (file = create.call(this, fileName, settings, ...rest)));
-    return file;
-  };
-  registry.createOrUpdateSourceFile = Object.assign(shared, { shared: true as const });
-}
-shareLibFiles();
 
 export const DEFAULT_SETTINGS: MigrationSettings = { poolSize: 10, canaryPercent: 100 };
 
@@ -199,8 +171,6 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   typeRoots: [join(REPO, "node_modules/@types")],
 };
 
-/** Debian's interpreter (python3-fastapi and friends); a pyenv python3 on PATH may not see them. */
-export const PYTHON = "/usr/bin/python3";
 
 /** Byte-compiles every module in a folder, with the vendored Python runtime in runtimeDir (relative); returns the complaints. */
 export function pyCompile(caseDir: string, runtimeDir: string | undefined): string[] {

@@ -1,7 +1,8 @@
 // verify's report on a terminal: a table whose rows line up, long messages wrapped in their cell.
 import { describe, expect, it } from "vitest";
 import { paintFor } from "../../src/report/colour.js";
-import { verifyTable, verifyText, type VerifyResult } from "../../src/verify/index.js";
+import { verifyTable, verifyText } from "../../src/verify/report.js";
+import type { VerifyResult } from "../../src/verify/run.js";
 
 const result: VerifyResult = {
   dir: "/srv/support-chat",
