@@ -1,5 +1,6 @@
 import { posix } from "node:path";
-import { Node, type SourceFile, type Statement } from "ts-morph";
+import { Node } from "../src/languages/typescript/ts-morph.js";
+import type { SourceFile, Statement } from "ts-morph";
 import { detectStyle, endOfStatementLine } from "../src/languages/typescript/source-style.js";
 import { EditPlan, RUNTIME_FOLDER, RUNTIME_NAMES, type MigrationContext, type RuntimeName } from "./context.js";
 import { lastImport } from "./start-async-client.js";

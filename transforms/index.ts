@@ -1,5 +1,6 @@
 import { posix } from "node:path";
-import { SyntaxKind, type SourceFile } from "ts-morph";
+import { SyntaxKind } from "../src/languages/typescript/ts-morph.js";
+import type { SourceFile } from "ts-morph";
 import { indexDescendantSearches } from "../src/languages/typescript/descendant-index.js";
 import { findChildProcessCalls } from "../src/languages/typescript/find-child-process.js";
 import { detectStyle, isTypeScriptFile, requiredModule } from "../src/languages/typescript/source-style.js";

@@ -1,5 +1,6 @@
 import { dirname, resolve } from "node:path";
-import { Node, Project, type SourceFile } from "ts-morph";
+import { Node, Project } from "../src/languages/typescript/ts-morph.js";
+import type { SourceFile } from "ts-morph";
 import { migrateTypeScriptProject } from "./index.js";
 
 /** What jscodeshift's runner passes a transform (only the parts we use). */

@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type SourceFile, type Statement } from "ts-morph";
+import { Node, SyntaxKind } from "../src/languages/typescript/ts-morph.js";
+import type { SourceFile, Statement } from "ts-morph";
 import { detectStyle, endOfStatementLine, requiredModule } from "../src/languages/typescript/source-style.js";
 import type { MigrationContext, Transform } from "./context.js";
 

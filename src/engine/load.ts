@@ -1,6 +1,7 @@
 import { lstat, readFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import { getCompilerOptionsFromTsConfig, Project, ts, type CompilerOptions, type SourceFile } from "ts-morph";
+import { getCompilerOptionsFromTsConfig, Project, typescript } from "../languages/typescript/ts-morph.js";
+import type { ts, CompilerOptions, SourceFile } from "ts-morph";
 import type { Finding, MigrationSettings } from "../../transforms/types.js";
 import { PythonSourceFile } from "../languages/python/parse.js";
 import { discoverSourceFiles, isSourceFile, toRelative, type SourceEntry } from "./discover.js";
@@ -139,13 +140,13 @@ function createProject(rootDir: string, findings: Finding[]): Project {
   const options = targetCompilerOptions(rootDir, findings);
   return new Project({
     useInMemoryFileSystem: true,
-    compilerOptions: { ...options, ...ONLY_THE_PARSED_FILES, allowJs: true, jsx: options.jsx ?? ts.JsxEmit.Preserve, noEmit: true },
+    compilerOptions: { ...options, ...ONLY_THE_PARSED_FILES, allowJs: true, jsx: options.jsx ?? typescript.JsxEmit.Preserve, noEmit: true },
   });
 }
 
 function targetCompilerOptions(rootDir: string, findings: Finding[]): CompilerOptions {
   const tsConfigFilePath = join(rootDir, "tsconfig.json");
-  if (ts.sys.fileExists(tsConfigFilePath)) {
+  if (typescript.sys.fileExists(tsConfigFilePath)) {
     try {
       return getCompilerOptionsFromTsConfig(tsConfigFilePath).options;
     } catch (error) {
@@ -153,9 +154,9 @@ function targetCompilerOptions(rootDir: string, findings: Finding[]): CompilerOp
     }
   }
   return {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: typescript.ScriptTarget.ES2022,
+    module: typescript.ModuleKind.NodeNext,
+    moduleResolution: typescript.ModuleResolutionKind.NodeNext,
     esModuleInterop: true,
   };
 }
@@ -179,6 +180,6 @@ function markSyntaxErrors(project: Project, files: Map<string, LoadedFile>): voi
     const [first] = syntaxDiagnostics(sourceFile.compilerNode, program);
     if (!first) continue;
     const { line, character } = sourceFile.compilerNode.getLineAndCharacterOfPosition(first.start ?? 0);
-    file.syntaxError = `${line + 1}:${character + 1}: ${ts.flattenDiagnosticMessageText(first.messageText, " ")}`;
+    file.syntaxError = `${line + 1}:${character + 1}: ${typescript.flattenDiagnosticMessageText(first.messageText, " ")}`;
   }
 }

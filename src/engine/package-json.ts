@@ -1,4 +1,5 @@
-import { ts } from "ts-morph";
+import { typescript } from "../languages/typescript/ts-morph.js";
+import type { ts } from "ts-morph";
 
 /**
  * Edits `dependencies` in package.json as text: new entries are inserted as lines laid out like
@@ -54,12 +55,12 @@ export function editDependencies(text: string, wanted: DependencyEdits): string 
 
 function rootObject(text: string): ts.ObjectLiteralExpression {
   // Parent pointers set, so that node.getStart() can skip leading trivia.
-  const file = ts.createSourceFile("package.json", text, ts.ScriptTarget.JSON, true, ts.ScriptKind.JSON);
+  const file = typescript.createSourceFile("package.json", text, typescript.ScriptTarget.JSON, true, typescript.ScriptKind.JSON);
   const diagnostics = (file as unknown as { parseDiagnostics: ts.Diagnostic[] }).parseDiagnostics;
-  if (diagnostics.length > 0) throw new Error(ts.flattenDiagnosticMessageText(diagnostics[0]!.messageText, " "));
+  if (diagnostics.length > 0) throw new Error(typescript.flattenDiagnosticMessageText(diagnostics[0]!.messageText, " "));
   const statement = file.statements[0];
-  const expression = statement && ts.isExpressionStatement(statement) ? statement.expression : undefined;
-  if (!expression || !ts.isObjectLiteralExpression(expression)) throw new Error("the top level is not an object");
+  const expression = statement && typescript.isExpressionStatement(statement) ? statement.expression : undefined;
+  if (!expression || !typescript.isObjectLiteralExpression(expression)) throw new Error("the top level is not an object");
   return expression;
 }
 
@@ -68,8 +69,8 @@ type Entry = { name: string; value: string; node: ts.PropertyAssignment };
 function entries(object: ts.ObjectLiteralExpression | undefined): Entry[] {
   const out: Entry[] = [];
   for (const property of object?.properties ?? []) {
-    if (!ts.isPropertyAssignment(property) || !ts.isStringLiteral(property.name)) continue;
-    const value = ts.isStringLiteral(property.initializer) ? property.initializer.text : "";
+    if (!typescript.isPropertyAssignment(property) || !typescript.isStringLiteral(property.name)) continue;
+    const value = typescript.isStringLiteral(property.initializer) ? property.initializer.text : "";
     out.push({ name: property.name.text, value, node: property });
   }
   return out;
@@ -77,7 +78,7 @@ function entries(object: ts.ObjectLiteralExpression | undefined): Entry[] {
 
 function objectProperty(object: ts.ObjectLiteralExpression, name: string): ts.ObjectLiteralExpression | undefined {
   const property = entries(object).find((e) => e.name === name)?.node;
-  return property && ts.isObjectLiteralExpression(property.initializer) ? property.initializer : undefined;
+  return property && typescript.isObjectLiteralExpression(property.initializer) ? property.initializer : undefined;
 }
 
 /** Indentation of the line `pos` is on. */

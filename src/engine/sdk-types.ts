@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { ts, type Project } from "ts-morph";
+import { typescript } from "../languages/typescript/ts-morph.js";
+import type { ts, Project } from "ts-morph";
 import { sdkPackageNames } from "../languages/sdks.js";
 
 /** More declarations than this reached in one package is not an SDK's (and would slow every type query). */
@@ -47,22 +48,22 @@ type Resolve = (specifier: string, containingFile: string) => string | undefined
  */
 function declarationResolver(options: ts.CompilerOptions): Resolve {
   const host: ts.ModuleResolutionHost = {
-    fileExists: ts.sys.fileExists,
-    readFile: ts.sys.readFile,
-    directoryExists: ts.sys.directoryExists,
-    getCurrentDirectory: ts.sys.getCurrentDirectory,
+    fileExists: typescript.sys.fileExists,
+    readFile: typescript.sys.readFile,
+    directoryExists: typescript.sys.directoryExists,
+    getCurrentDirectory: typescript.sys.getCurrentDirectory,
   };
-  const cache = ts.createModuleResolutionCache(ts.sys.getCurrentDirectory(), (name) => name, options);
+  const cache = typescript.createModuleResolutionCache(typescript.sys.getCurrentDirectory(), (name) => name, options);
   // No resolution mode, as in the in-memory program (its files carry no implied module format): the
   // files found here are the ones the type checker's own resolution then binds the imports to.
-  return (specifier, containingFile) => ts.resolveModuleName(specifier, containingFile, options, host, cache).resolvedModule?.resolvedFileName;
+  return (specifier, containingFile) => typescript.resolveModuleName(specifier, containingFile, options, host, cache).resolvedModule?.resolvedFileName;
 }
 
 /** The declaration files the parsed scripts' imports of `pkg` (or `pkg/…`) resolve to inside its folder. */
 function entriesOf(pkg: string, home: string, scripts: readonly { absPath: string; text: string }[], resolve: Resolve): Set<string> {
   const entries = new Set<string>();
   for (const script of scripts) {
-    for (const { fileName } of ts.preProcessFile(script.text, true, true).importedFiles) {
+    for (const { fileName } of typescript.preProcessFile(script.text, true, true).importedFiles) {
       if (fileName !== pkg && !fileName.startsWith(`${pkg}/`)) continue;
       const resolved = resolve(fileName, script.absPath);
       if (resolved && insidePackage(home, resolved)) entries.add(resolved);
@@ -81,7 +82,7 @@ async function reachedDeclarations(home: string, resolve: Resolve, entries: Set<
     const text = await readFile(path, "utf8").catch(() => undefined);
     if (text === undefined) continue;
     found.push({ path, text });
-    const info = ts.preProcessFile(text, true, true);
+    const info = typescript.preProcessFile(text, true, true);
     const next = [
       ...info.importedFiles.map(({ fileName }) => resolve(fileName, path)),
       ...info.referencedFiles.map(({ fileName }) => join(dirname(path), fileName)),

@@ -1,6 +1,6 @@
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { ts } from "ts-morph";
+import { typescript } from "../languages/typescript/ts-morph.js";
 import type { MigrationOutcome } from "../../transforms/types.js";
 import { PYTHON_RUNTIME_MODULES } from "../languages/python/runtime-home.js";
 import { toolPackage } from "./package-root.js";
@@ -40,11 +40,11 @@ export async function runtimeFiles(flavour: Flavour): Promise<RuntimeFile[]> {
 }
 
 function transpile(name: string, contents: Buffer, flavour: "esm" | "cjs"): Buffer {
-  const { outputText } = ts.transpileModule(contents.toString("utf8"), {
+  const { outputText } = typescript.transpileModule(contents.toString("utf8"), {
     fileName: name,
     compilerOptions: {
-      target: ts.ScriptTarget.ES2022,
-      module: flavour === "esm" ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS,
+      target: typescript.ScriptTarget.ES2022,
+      module: flavour === "esm" ? typescript.ModuleKind.ESNext : typescript.ModuleKind.CommonJS,
       esModuleInterop: true,
       sourceMap: false,
       removeComments: false,

@@ -2,7 +2,8 @@
  * Which route of the server calls the model: the handler around each call site the migration
  * reports, found by the same framework adapters the transforms use, in the files the scan loaded.
  */
-import { Node, type SourceFile } from "ts-morph";
+import { Node } from "../languages/typescript/ts-morph.js";
+import type { SourceFile } from "ts-morph";
 import { migrateTypeScriptProject } from "../../transforms/index.js";
 import { detectFramework } from "../../transforms/frameworks/index.js";
 import type { RouteRegistration } from "../../transforms/types.js";

@@ -1,4 +1,5 @@
-import { Node, type CallExpression, type ConditionalExpression } from "ts-morph";
+import { Node } from "../../src/languages/typescript/ts-morph.js";
+import type { CallExpression, ConditionalExpression } from "ts-morph";
 import type { Serialisation } from "../../src/languages/typescript/find-serialisation.js";
 import { findUserKey } from "../../src/languages/typescript/find-user-key.js";
 import type { LlmCall } from "../../src/languages/typescript/find-llm-calls.js";

@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type Identifier } from "ts-morph";
+import { Node, SyntaxKind } from "../../src/languages/typescript/ts-morph.js";
+import type { Identifier } from "ts-morph";
 
 const DEPTH = 3;
 

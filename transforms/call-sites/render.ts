@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "../../src/languages/typescript/ts-morph.js";
+import type { SourceFile } from "ts-morph";
 import { optionsFormOf, type OptionsForm } from "../../src/languages/sdks.js";
 import type { LlmCall } from "../../src/languages/typescript/find-llm-calls.js";
 import type { WrapperTarget } from "../../src/languages/typescript/wrapper-target.js";

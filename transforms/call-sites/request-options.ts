@@ -1,4 +1,5 @@
-import { Node, type CallExpression, type ObjectLiteralExpression } from "ts-morph";
+import { Node } from "../../src/languages/typescript/ts-morph.js";
+import type { CallExpression, ObjectLiteralExpression } from "ts-morph";
 import type { OptionsForm } from "../../src/languages/sdks.js";
 import { indentationAt, isTypeScriptFile } from "../../src/languages/typescript/source-style.js";
 

@@ -1,12 +1,5 @@
-import {
-  Node,
-  SyntaxKind,
-  type CallExpression,
-  type Expression,
-  type SourceFile,
-  type Statement,
-  type VariableDeclaration,
-} from "ts-morph";
+import { Node, SyntaxKind } from "../../src/languages/typescript/ts-morph.js";
+import type { CallExpression, Expression, SourceFile, Statement, VariableDeclaration } from "ts-morph";
 import { requiredModule } from "../../src/languages/typescript/source-style.js";
 import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
 import { handlersOf, HTTP_METHODS, METRICS_PATH, parameterName, statementOf, routesIn } from "./shared.js";

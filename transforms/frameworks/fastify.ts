@@ -1,4 +1,5 @@
-import { Node, type CallExpression, type ObjectLiteralExpression } from "ts-morph";
+import { Node } from "../../src/languages/typescript/ts-morph.js";
+import type { CallExpression, ObjectLiteralExpression } from "ts-morph";
 import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
 import {
   constructs,

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
-import { Node, SyntaxKind, type CallExpression, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "../../src/languages/typescript/ts-morph.js";
+import type { CallExpression, SourceFile } from "ts-morph";
 import { detectStyle, type SourceStyle } from "../../src/languages/typescript/source-style.js";
 import { RUNTIME_FOLDER } from "../runtime-names.js";
 import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";

@@ -1,4 +1,4 @@
-import { Node, SyntaxKind } from "ts-morph";
+import { Node, SyntaxKind } from "../../src/languages/typescript/ts-morph.js";
 import type { FrameworkAdapter } from "./adapter.js";
 import {
   constructs,

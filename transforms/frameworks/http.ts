@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type CallExpression } from "ts-morph";
+import { Node, SyntaxKind } from "../../src/languages/typescript/ts-morph.js";
+import type { CallExpression } from "ts-morph";
 import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
 import { handlersOf, importsModule, METRICS_PATH, parameterName, semicolon, servesMetricsPath, statementOf } from "./shared.js";
 

@@ -1,4 +1,5 @@
-import { Node, type CallExpression } from "ts-morph";
+import { Node } from "../../src/languages/typescript/ts-morph.js";
+import type { CallExpression } from "ts-morph";
 import type { FrameworkAdapter, RouteRegistration } from "./adapter.js";
 import {
   constructs,

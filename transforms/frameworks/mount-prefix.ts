@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type CallExpression, type Statement } from "ts-morph";
+import { Node, SyntaxKind } from "../../src/languages/typescript/ts-morph.js";
+import type { CallExpression, Statement } from "ts-morph";
 
 /**
  * The path prefix a router or plugin is mounted under, for the report's metrics path when the

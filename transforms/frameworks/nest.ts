@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type ClassDeclaration, type Expression, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "../../src/languages/typescript/ts-morph.js";
+import type { ClassDeclaration, Expression, SourceFile } from "ts-morph";
 import { detectStyle, endOfStatementLine, indentationAt } from "../../src/languages/typescript/source-style.js";
 import type { FrameworkAdapter, RouteRegistration, TextEdit } from "./adapter.js";
 import { importsModule, METRICS_PATH, semicolon, servesMetricsPath, statementOf } from "./shared.js";

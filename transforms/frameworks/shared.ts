@@ -1,5 +1,6 @@
 // Helpers the framework adapters share: module detection, statements, handler functions.
-import { Node, SyntaxKind, type CallExpression, type Expression, type SourceFile, type Statement } from "ts-morph";
+import { Node, SyntaxKind } from "../../src/languages/typescript/ts-morph.js";
+import type { CallExpression, Expression, SourceFile, Statement } from "ts-morph";
 import { requiredModule } from "../../src/languages/typescript/source-style.js";
 import type { RouteHandler, RouteRegistration } from "./adapter.js";
 

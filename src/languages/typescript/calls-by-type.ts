@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type CallExpression, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { CallExpression, SourceFile } from "ts-morph";
 import { sdkRows, type SdkCall, type SdkRow } from "../sdks.js";
 
 const TS_ROWS = sdkRows("typescript");

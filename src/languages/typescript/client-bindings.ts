@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, ts, type ClassDeclaration, type SourceFile, type StringLiteral } from "ts-morph";
+import { Node, SyntaxKind, typescript } from "./ts-morph.js";
+import type { ts, ClassDeclaration, SourceFile, StringLiteral } from "ts-morph";
 import { skipWrappers } from "./client-holders.js";
 import type { SharedClient } from "./client.js";
 import { addFlowBindings, addParameterProperty, addThisMember } from "./client-flow.js";
@@ -191,8 +192,8 @@ function mayBeDeclaredBy(identifier: Node, declarations: Set<Node> | Map<Node, u
 /** A declaration's own name; null for a node no identifier can resolve to (`new OpenAI()` passed on); undefined when unknown. */
 function ownName(node: ts.Node): string | null | undefined {
   const name = (node as ts.Node & { name?: ts.Node }).name;
-  if (name && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name))) return name.text;
+  if (name && (typescript.isIdentifier(name) || typescript.isPrivateIdentifier(name) || typescript.isStringLiteral(name) || typescript.isNumericLiteral(name))) return name.text;
   if (name) return undefined;
-  if (ts.isNewExpression(node) || ts.isObjectLiteralExpression(node) || ts.isArrayLiteralExpression(node)) return null;
+  if (typescript.isNewExpression(node) || typescript.isObjectLiteralExpression(node) || typescript.isArrayLiteralExpression(node)) return null;
   return undefined;
 }

@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type CallExpression, type ClassDeclaration, type NewExpression, type ParameterDeclaration, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { CallExpression, ClassDeclaration, NewExpression, ParameterDeclaration, SourceFile } from "ts-morph";
 import { isClientExpression, memberDeclaredBy, type ClientBindings } from "./client-bindings.js";
 import { skipWrappers } from "./client-holders.js";
 

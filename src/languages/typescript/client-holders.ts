@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type ClassDeclaration, type NewExpression, type SourceFile, type VariableDeclaration } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { ClassDeclaration, NewExpression, SourceFile, VariableDeclaration } from "ts-morph";
 import type { SharedClient } from "./client.js";
 import { isFunction } from "./functions.js";
 

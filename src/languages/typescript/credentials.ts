@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type NewExpression } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { NewExpression } from "ts-morph";
 import { providerOfFactory, requestScoped } from "./client-holders.js";
 import { isFunction } from "./functions.js";
 

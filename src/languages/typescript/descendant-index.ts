@@ -1,4 +1,5 @@
-import { Node, ts, type SyntaxKind } from "ts-morph";
+import { Node, typescript } from "./ts-morph.js";
+import type { ts, SyntaxKind } from "ts-morph";
 
 /**
  * Detection asks `getDescendantsOfKind` dozens of times per analysis, and analyses again after
@@ -34,9 +35,9 @@ function indexOf(sourceFile: ts.SourceFile): KindIndex {
     const list = byKind.get(node.kind);
     if (list) list.nodes.push(node);
     else byKind.set(node.kind, { nodes: [node], wrapped: [] });
-    ts.forEachChild(node, visit);
+    typescript.forEachChild(node, visit);
   };
-  ts.forEachChild(sourceFile, visit);
+  typescript.forEachChild(sourceFile, visit);
   index = { byKind };
   indexes.set(sourceFile, index);
   return index;

@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type CallExpression } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { CallExpression } from "ts-morph";
 
 const SHELL_FUNCTIONS = new Set(["exec", "execSync"]);
 const BLOCKING_FUNCTIONS = new Set(["execSync", "execFileSync", "spawnSync"]);

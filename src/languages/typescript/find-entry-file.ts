@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { SourceFile } from "ts-morph";
 
 const ENTRY_NAMES = /(^|\/)(server|index|app|main)\.[cm]?[jt]sx?$/;
 

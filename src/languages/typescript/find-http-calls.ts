@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type CallExpression } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { CallExpression } from "ts-morph";
 import { LLM_HTTP_APIS, sdkRows, type SdkCall, type SdkRow } from "../sdks.js";
 import { skipWrappers } from "./client-holders.js";
 import { packageExportOf, packageName } from "./sdk-imports.js";

@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type CallExpression, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { CallExpression, SourceFile } from "ts-morph";
 import type { SdkCall, SdkRow } from "../sdks.js";
 import { isClientExpression, type ClientBindings } from "./client-bindings.js";
 import { skipWrappers } from "./client-holders.js";

@@ -1,4 +1,4 @@
-import { Node, SyntaxKind } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
 
 /** Something that lets one LLM call run at a time (or a few per interval). */
 export interface Serialisation {

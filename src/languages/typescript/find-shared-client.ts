@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type ClassDeclaration, type NewExpression, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { ClassDeclaration, NewExpression, SourceFile } from "ts-morph";
 import { sdkRows } from "../sdks.js";
 import type { ClientDetection, ClientOverrides, PerRequestClient, SharedClient } from "./client.js";
 import { anonymousExport, classProperty, decoration, findGetters, insideClassMember, isModuleLevel, nestProvider, owningVariable, returningFunction } from "./client-holders.js";

@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type Type } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { Type } from "ts-morph";
 import { isFunction } from "./functions.js";
 
 /** Names a handler gives the current user's id, in the order we trust them. */

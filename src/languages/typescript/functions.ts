@@ -1,13 +1,5 @@
-import {
-  Node,
-  type ArrowFunction,
-  type ConstructorDeclaration,
-  type FunctionDeclaration,
-  type FunctionExpression,
-  type GetAccessorDeclaration,
-  type MethodDeclaration,
-  type SetAccessorDeclaration,
-} from "ts-morph";
+import { Node } from "./ts-morph.js";
+import type { ArrowFunction, ConstructorDeclaration, FunctionDeclaration, FunctionExpression, GetAccessorDeclaration, MethodDeclaration, SetAccessorDeclaration } from "ts-morph";
 
 export type AnyFunction =
   | FunctionDeclaration

@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type Project, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { Project, SourceFile } from "ts-morph";
 import { requiredModule } from "./source-style.js";
 
 const RESOLVABLE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];

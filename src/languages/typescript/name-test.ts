@@ -1,4 +1,5 @@
-import { ts, type Identifier, type SyntaxKind } from "ts-morph";
+import { typescript } from "./ts-morph.js";
+import type { ts, Identifier, SyntaxKind } from "ts-morph";
 import { compilerNodesOfKind } from "./descendant-index.js";
 
 const namesByFile = new WeakMap<ts.SourceFile, Map<string, Set<string>>>();
@@ -12,7 +13,7 @@ const namesByFile = new WeakMap<ts.SourceFile, Map<string, Set<string>>>();
  */
 export function mayBeDeclaredAs(identifier: Identifier, kinds: readonly SyntaxKind[]): boolean {
   const sourceFile = identifier.getSourceFile().compilerNode;
-  if (!ts.isExternalModule(sourceFile)) return true;
+  if (!typescript.isExternalModule(sourceFile)) return true;
   let byKinds = namesByFile.get(sourceFile);
   if (!byKinds) namesByFile.set(sourceFile, (byKinds = new Map()));
   const key = kinds.join(",");
@@ -22,7 +23,7 @@ export function mayBeDeclaredAs(identifier: Identifier, kinds: readonly SyntaxKi
     for (const kind of kinds) {
       for (const node of compilerNodesOfKind(sourceFile, kind)) {
         const name = (node as ts.Node & { name?: ts.Node }).name;
-        if (name && ts.isIdentifier(name)) names.add(name.text);
+        if (name && typescript.isIdentifier(name)) names.add(name.text);
       }
     }
     byKinds.set(key, names);

@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type Identifier } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { Identifier } from "ts-morph";
 import { sdkRows, type SdkRow } from "../sdks.js";
 import { mayBeDeclaredAs } from "./name-test.js";
 import { requiredModule } from "./source-style.js";

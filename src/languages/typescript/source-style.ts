@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type SourceFile } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { SourceFile } from "ts-morph";
 
 /** How a file is written, so that inserted code looks like its neighbours. */
 export interface SourceStyle {

@@ -1,4 +1,5 @@
-import { Node, SyntaxKind, type ClassDeclaration, type Expression, type MethodDeclaration, type ObjectLiteralExpression } from "ts-morph";
+import { Node, SyntaxKind } from "./ts-morph.js";
+import type { ClassDeclaration, Expression, MethodDeclaration, ObjectLiteralExpression } from "ts-morph";
 
 /**
  * What a wrapper's method calls, read from its code, so that the new path calls the same thing:
