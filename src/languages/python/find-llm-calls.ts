@@ -46,15 +46,36 @@ export function findClientCalls(
 ): PythonLlmCall[] {
   const calls: PythonLlmCall[] = [];
   const seen = new Set<string>();
+  const functions = functionsByName(files);
+  // Each file's calls and each call's enclosing functions are found once, not once per client.
+  const fileCalls = new Map<PythonSourceFile, PythonNode[]>();
+  const callsIn = (file: PythonSourceFile): PythonNode[] => {
+    let found = fileCalls.get(file);
+    if (!found) fileCalls.set(file, (found = descendants(file.root, "call")));
+    return found;
+  };
+  const facts = new Map<number, FunctionFacts>();
+  const factsOf = (fn: PythonNode): FunctionFacts => {
+    let found = facts.get(fn.id);
+    if (!found) facts.set(fn.id, (found = functionFacts(fn)));
+    return found;
+  };
+  const enclosing = new Map<number, PythonNode[]>();
+  const functionsAround = (call: PythonNode): PythonNode[] => {
+    let around = enclosing.get(call.id);
+    if (!around) enclosing.set(call.id, (around = ancestors(call).filter((a) => a.type === "function_definition")));
+    return around;
+  };
   for (const client of clients) {
+    const aliases = clientAliases(client, files, functions, factsOf);
     for (const file of files) {
       const reachesByName = client.access.kind === "name" && (file === client.file || importsName(file, client.access.name));
       if ((client.access.kind === "self" || client.access.kind === "local") && file !== client.file) continue;
-      const scope = client.access.kind === "self" ? client.access.cls : client.access.kind === "local" ? client.access.fn : file.root;
-      for (const call of descendants(scope, "call")) {
+      const scope = client.access.kind === "self" ? client.access.cls : client.access.kind === "local" ? client.access.fn : undefined;
+      for (const call of scope ? descendants(scope, "call") : callsIn(file)) {
         const fn = call.childForFieldName("function");
         if (fn?.type !== "attribute" && fn?.type !== "identifier") continue;
-        const match = splitClientCall(fn.text, client, reachesByName, aliasesIn(call, client, files));
+        const match = splitClientCall(fn.text, client, reachesByName, aliases(functionsAround(call)));
         if (match === undefined) continue;
         const sdkCall = client.row && sdkCallAt(client.row, match);
         // An async method whose LLM calls are gated inside it: gating its call too would take two slots (and deadlock a full pool).
@@ -139,28 +160,44 @@ function splitClientCall(callee: string, client: PythonLlmClient, reachesByName:
  * with the client's class (`ai_client: ChatClient`), and the attribute of a holder object built
  * with the client (`service = ChatService(session, request.app.state.llm)` → `service.client`,
  * when `ChatService.__init__` keeps that argument as `self.client`).
+ * Each function's names are found once per client, and each provider looked up once: asked afresh
+ * for every call, they made a scan grow with the square of the project's size (29 modules: 6 s).
  */
-function aliasesIn(call: PythonNode, client: PythonLlmClient, files: readonly PythonSourceFile[]): Set<string> {
-  const aliases = new Set<string>();
-  if (client.access.kind === "self" || client.access.kind === "local") return aliases;
+function clientAliases(
+  client: PythonLlmClient,
+  files: readonly PythonSourceFile[],
+  functions: FunctionsByName,
+  factsOf: (fn: PythonNode) => FunctionFacts,
+): (around: readonly PythonNode[]) => Set<string> {
+  if (client.access.kind === "self" || client.access.kind === "local") return () => new Set();
   const isClient = (expression: string) =>
     client.access.kind === "state" ? expression.endsWith(`.state.${client.access.attribute}`) : client.access.kind === "name" && expression === client.access.name;
   const ofClass = new RegExp(`(^|[^\\w.])${client.constructedWith}($|[^\\w])`);
-  for (const fn of ancestors(call).filter((a) => a.type === "function_definition")) {
-    for (const assignment of descendants(fn, "assignment")) {
-      const left = assignment.childForFieldName("left");
-      const right = assignment.childForFieldName("right");
-      if (left?.type !== "identifier" || !right) continue;
-      if (isClient(right.text)) aliases.add(left.text);
-      else if (right.type === "call") for (const attribute of heldAs(right, isClient, files)) aliases.add(`${left.text}.${attribute}`);
+  const providers = new Map<string, boolean>();
+  const returnsClient = (provider: string): boolean => {
+    let returns = providers.get(provider);
+    if (returns === undefined) providers.set(provider, (returns = providerReturns(functions.get(provider) ?? [], isClient)));
+    return returns;
+  };
+  const byFunction = new Map<number, string[]>();
+  const aliasesOf = (fn: PythonNode): string[] => {
+    let aliases = byFunction.get(fn.id);
+    if (aliases) return aliases;
+    aliases = [];
+    const { assignments, parameters } = factsOf(fn);
+    for (const { left, right } of assignments) {
+      if (isClient(right.text)) aliases.push(left);
+      else if (right.type === "call") for (const attribute of heldAs(right, isClient, files)) aliases.push(`${left}.${attribute}`);
     }
-    for (const param of parametersOf(fn)) {
+    for (const param of parameters) {
       const provider = /^Depends\(\s*(\w+)\s*\)$/.exec(param.default ?? "")?.[1];
-      if (provider && providerReturns(files, provider, isClient)) aliases.add(param.name);
-      if (client.constructedWith && param.annotation !== undefined && ofClass.test(param.annotation)) aliases.add(param.name);
+      if (provider && returnsClient(provider)) aliases.push(param.name);
+      if (client.constructedWith && param.annotation !== undefined && ofClass.test(param.annotation)) aliases.push(param.name);
     }
-  }
-  return aliases;
+    byFunction.set(fn.id, aliases);
+    return aliases;
+  };
+  return (around) => new Set(around.flatMap(aliasesOf));
 }
 
 /** The attributes a project class keeps the client under when `construction` (`ChatService(session, client)`) passes it to `__init__`. */
@@ -187,24 +224,65 @@ function heldAs(construction: PythonNode, isClient: (expression: string) => bool
   });
 }
 
-/** Whether a dependency provider (`def get_llm(request: Request): return request.app.state.llm`) returns the client. */
-function providerReturns(files: readonly PythonSourceFile[], name: string, isClient: (expression: string) => boolean): boolean {
-  return files.some((file) =>
-    descendants(file.root, "function_definition").some(
-      (fn) =>
-        fn.childForFieldName("name")?.text === name &&
-        descendants(fn, "return_statement", "yield").some((r) => {
-          const value = children(r)[0]?.text;
-          return value !== undefined && isClient(value);
-        }),
-    ),
+/** What a function's names may hold: its `name = …` assignments and its parameters. */
+interface FunctionFacts {
+  assignments: { left: string; right: PythonNode }[];
+  parameters: ReturnType<typeof parametersOf>;
+}
+
+function functionFacts(fn: PythonNode): FunctionFacts {
+  const assignments: FunctionFacts["assignments"] = [];
+  for (const assignment of descendants(fn, "assignment")) {
+    const left = assignment.childForFieldName("left");
+    const right = assignment.childForFieldName("right");
+    if (left?.type === "identifier" && right) assignments.push({ left: left.text, right });
+  }
+  return { assignments, parameters: parametersOf(fn) };
+}
+
+/** Every function defined in the project, by name (methods too), for the dependency providers a route names. */
+type FunctionsByName = Map<string, PythonNode[]>;
+
+function functionsByName(files: readonly PythonSourceFile[]): FunctionsByName {
+  const functions: FunctionsByName = new Map();
+  for (const file of files) {
+    for (const fn of descendants(file.root, "function_definition")) {
+      const name = fn.childForFieldName("name")?.text;
+      if (name !== undefined) functions.set(name, [...(functions.get(name) ?? []), fn]);
+    }
+  }
+  return functions;
+}
+
+/** Whether a dependency provider (`def get_llm(request: Request): return request.app.state.llm`), one of the functions of its name, returns the client. */
+function providerReturns(named: readonly PythonNode[], isClient: (expression: string) => boolean): boolean {
+  return named.some((fn) =>
+    descendants(fn, "return_statement", "yield").some((r) => {
+      const value = children(r)[0]?.text;
+      return value !== undefined && isClient(value);
+    }),
   );
 }
 
 export function importsName(file: PythonSourceFile, name: string): boolean {
-  return descendants(file.root, "import_from_statement").some((statement) =>
-    children(statement).slice(1).some((imported) => (imported.type === "aliased_import" ? imported.childForFieldName("name")?.text : imported.text) === name),
-  );
+  return importedNames(file).has(name);
+}
+
+/** The names a module imports with `from … import`, found once per parsed file. */
+const namesImported = new WeakMap<PythonSourceFile, Set<string>>();
+
+function importedNames(file: PythonSourceFile): Set<string> {
+  let names = namesImported.get(file);
+  if (names) return names;
+  names = new Set();
+  for (const statement of descendants(file.root, "import_from_statement")) {
+    for (const imported of children(statement).slice(1)) {
+      const name = imported.type === "aliased_import" ? imported.childForFieldName("name")?.text : imported.text;
+      if (name !== undefined) names.add(name);
+    }
+  }
+  namesImported.set(file, names);
+  return names;
 }
 
 /** A call site the migration already rewrote: `(new path) if use_new_llm_path(...) else (original)`. */
