@@ -1,29 +1,5 @@
-import { configDefaults, defineConfig } from "vitest/config";
+import { defineConfig } from "vitest/config";
 import SlowFirstSequencer from "./test/slow-first.js";
-
-/**
- * Test files that run the engine in the test's own process and touch no global state (no mocks,
- * no environment, no servers of their own). They share a process per worker instead of each
- * importing TypeScript and ts-morph again, which costs about two seconds of CPU a file. A new
- * file runs isolated unless it is added here.
- */
-const inProcess = [
-  "test/transforms/**/*.test.ts",
-  "test/engine/**/*.test.ts",
-  "test/languages/**/*.test.ts",
-  "test/fidelity/{churn,dependencies,files,package-json,placement}.test.ts",
-  "test/python/fixtures.test.ts",
-  "test/python/reports.test.ts",
-  "test/cli/report.test.ts",
-];
-
-/**
- * The runtime's own tests: each starts from a fresh process-wide client and stub (test/runtime/
- * support.ts resets both after every test), so they too share a process per worker, apart from the
- * engine's tests. Loading the OpenAI SDK and the runtime once per worker instead of once per file
- * saves about a quarter of their CPU.
- */
-const runtime = ["test/runtime/**/*.test.ts", "test/runtime-faults/**/*.test.ts", "test/stub/**/*.test.ts"];
 
 export default defineConfig({
   test: {
@@ -33,11 +9,12 @@ export default defineConfig({
     // Test files run side by side. Vitest's default on 2 cores is one file at a time, but many
     // files spend their time waiting on servers and child processes, not on the CPU.
     maxWorkers: 3,
+    // A worker's files share its process instead of each loading TypeScript, ts-morph, the Python
+    // parser or the OpenAI SDK again (about two seconds of CPU a file for the engine's tests). So a
+    // test leaves the process as it found it: the runtime's tests reset the process-wide client,
+    // the stub and the environment around every test (test/runtime/support.ts), the engine's touch
+    // no global state, and end-to-end tests keep their servers in child processes they stop.
+    isolate: false,
     sequence: { sequencer: SlowFirstSequencer },
-    projects: [
-      { extends: true, test: { name: "in-process", include: inProcess, isolate: false } },
-      { extends: true, test: { name: "runtime", include: runtime, isolate: false } },
-      { extends: true, test: { name: "isolated", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...inProcess, ...runtime] } },
-    ],
   },
 });
