@@ -2,6 +2,7 @@ import type { MigrationSettings } from "../../transforms/types.js";
 import { applyPlan } from "../engine/apply.js";
 import { toolPackage } from "../engine/package-root.js";
 import type { MigrationPlan, PlanOptions } from "../engine/plan.js";
+import { prefetchSources } from "../engine/prefetch.js";
 import { rollbackMigration } from "../engine/rollback.js";
 import { needsHuman } from "../../transforms/reasons.js";
 import type { Paint } from "../report/colour.js";
@@ -44,9 +45,17 @@ function settingsFrom(options: DetectionOptions): MigrationSettings {
   };
 }
 
-/** The planner loads the parsers (TypeScript, ts-morph, tree-sitter): only scan and apply need it. */
+/**
+ * The planner loads the parsers (TypeScript, ts-morph, tree-sitter): only scan and apply need it.
+ * The tree is listed and read meanwhile, in a worker thread (see prefetch.ts).
+ */
 async function planMigration(dir: string, settings: MigrationSettings, options: PlanOptions): Promise<MigrationPlan> {
-  return (await import("../engine/plan.js")).planMigration(dir, settings, options);
+  const prefetch = prefetchSources(dir);
+  try {
+    return await (await import("../engine/plan.js")).planMigration(dir, settings, { ...options, prefetch });
+  } finally {
+    prefetch.stop();
+  }
 }
 
 export async function scanCommand(dir: string, options: DetectionOptions & { check?: boolean }, out: Output): Promise<ExitCode> {

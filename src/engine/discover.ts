@@ -6,6 +6,9 @@ import { git, isInGitWorkTree } from "./git.js";
 
 export const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx"] as const;
 
+/** Files larger than this are skipped unread: generated bundles, not a server's own code. */
+export const MAX_SOURCE_BYTES = 1024 * 1024;
+
 /** lstat calls at a time while listing. */
 const PARALLEL_STATS = 32;
 

@@ -4,14 +4,15 @@ import { getCompilerOptionsFromTsConfig, Project, typescript } from "../language
 import type { ts, CompilerOptions, SourceFile } from "ts-morph";
 import type { Finding, MigrationSettings } from "../../transforms/types.js";
 import { PythonSourceFile } from "../languages/python/parse.js";
-import { discoverSourceFiles, isSourceFile, toRelative, type SourceEntry } from "./discover.js";
+import { discoverSourceFiles, isSourceFile, MAX_SOURCE_BYTES, toRelative, type SourceEntry } from "./discover.js";
 import { BadInputError } from "./errors.js";
 import { engineFinding } from "./findings.js";
 import { isPythonFile, loadPythonFile } from "./languages.js";
 import { filesToParse } from "./candidates.js";
+import type { Prefetch } from "./prefetch.js";
 import { readSources } from "./read.js";
 import { addInstalledSdkTypes } from "./sdk-types.js";
-import { MAX_SOURCE_BYTES, llmCallTest, relevanceTest } from "./relevance.js";
+import { llmCallTest, relevanceTest } from "./relevance.js";
 import { decodeText, looksBinary, type TextStyle } from "./text.js";
 
 export interface LoadedFile {
@@ -49,18 +50,19 @@ export interface LoadProgress {
  * candidates.ts) and parses only those, into one ts-morph Project (Python modules with
  * tree-sitter). Type checking later covers those files alone.
  */
-export async function loadTarget(rootDir: string, settings: MigrationSettings, progress: LoadProgress = {}): Promise<LoadedTarget> {
+export async function loadTarget(rootDir: string, settings: MigrationSettings, progress: LoadProgress = {}, prefetch?: Prefetch): Promise<LoadedTarget> {
   const findings: Finding[] = [];
   const named = settings.entry === undefined ? undefined : await checkEntry(rootDir, settings.entry);
   const entry = named?.path;
-  const discovered = await discoverSourceFiles(rootDir);
+  const prefetched = prefetch?.rootDir === rootDir ? await prefetch.take() : undefined;
+  const discovered = prefetched?.discovered ?? (await discoverSourceFiles(rootDir));
   for (const link of discovered.symlinks) {
     findings.push(engineFinding(link.outOfTree ? "skipped-symlink-out-of-tree" : "skipped-symlink", link.path));
   }
   const mightMatter = relevanceTest([settings.client, settings.method]);
   // The entry the user named is read even when the listing left it out (ignored by git, say).
   const listed = named && !discovered.files.some((file) => file.path === named.path) ? [...discovered.files, named] : discovered.files;
-  const read = await readSources(rootDir, listed, mightMatter, (count) => progress.read?.(count, listed.length));
+  const read = await readSources(rootDir, listed, mightMatter, (count) => progress.read?.(count, listed.length), prefetched?.reads);
   findings.push(...read.findings);
   const chosen = filesToParse(read.sources, llmCallTest([settings.client, settings.method]), entry);
   const project = createProject(rootDir, findings);

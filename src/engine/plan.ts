@@ -9,6 +9,7 @@ import { engineFinding } from "./findings.js";
 import { formatLikeTheProject } from "./format.js";
 import { dependencyFileFor, migrationFor, nearestFile, runtimeDocumentation } from "./languages.js";
 import { loadTarget, type LoadedFile, type LoadProgress } from "./load.js";
+import type { Prefetch } from "./prefetch.js";
 import { nodeDependencyPlan, type NodeDependencyPlan } from "./node-dependencies.js";
 import { toolPackage } from "./package-root.js";
 import { decodeText, encodeText } from "./text.js";
@@ -47,6 +48,8 @@ export interface PlanOptions {
   format?: boolean;
   /** Told the counts as the run goes, for a progress line. */
   progress?: PlanProgress;
+  /** The tree's listing and reads, started before the parsers were loaded. */
+  prefetch?: Prefetch;
 }
 
 export interface PlanProgress extends LoadProgress {
@@ -60,7 +63,7 @@ const CREATED_FILE_MODE = 0o644;
 /** Analyses the target and works out every byte the migration would write, without writing. */
 export async function planMigration(dir: string, settings: MigrationSettings, options: PlanOptions = {}): Promise<MigrationPlan> {
   const rootDir = await checkRootDir(dir);
-  const loaded = await loadTarget(rootDir, settings, options.progress);
+  const loaded = await loadTarget(rootDir, settings, options.progress, options.prefetch);
   const migrate = options.migrate ?? migrationFor(loaded.pythonFiles);
   const broken = [...loaded.files.values()].filter((file) => file.syntaxError !== undefined);
   let outcome: MigrationOutcome;

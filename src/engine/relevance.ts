@@ -16,9 +16,6 @@ export function relevantModules(): string[] {
   return [...new Set([...sdkPackageNames(), ...frameworks.flatMap((f) => f.modules), ...pythonFrameworks.flatMap((f) => f.modules)])];
 }
 
-/** Files larger than this are skipped unread: generated bundles, not a server's own code. */
-export const MAX_SOURCE_BYTES = 1024 * 1024;
-
 const escape = (word: string): string => word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 export function relevanceTest(extraNames: readonly (string | undefined)[]): (text: string) => boolean {
