@@ -1,6 +1,6 @@
 import { lstat, readFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import { getCompilerOptionsFromTsConfig, Project, typescript } from "../languages/typescript/ts-morph.js";
+import { Project, typescript } from "../languages/typescript/ts-morph.js";
 import type { ts, CompilerOptions, SourceFile } from "ts-morph";
 import type { Finding, MigrationSettings } from "../../transforms/types.js";
 import { PythonSourceFile } from "../languages/python/parse.js";
@@ -14,6 +14,7 @@ import { readSources } from "./read.js";
 import { addInstalledSdkTypes } from "./sdk-types.js";
 import { llmCallTest, relevanceTest } from "./relevance.js";
 import { decodeText, looksBinary, type TextStyle } from "./text.js";
+import { tsConfigOptions } from "./tsconfig-options.js";
 
 export interface LoadedFile {
   /** Relative to the root, forward slashes. */
@@ -150,7 +151,7 @@ function targetCompilerOptions(rootDir: string, findings: Finding[]): CompilerOp
   const tsConfigFilePath = join(rootDir, "tsconfig.json");
   if (typescript.sys.fileExists(tsConfigFilePath)) {
     try {
-      return getCompilerOptionsFromTsConfig(tsConfigFilePath).options;
+      return tsConfigOptions(tsConfigFilePath);
     } catch (error) {
       findings.push(engineFinding("tsconfig-unreadable", "tsconfig.json", (error as Error).message.split("\n")[0]));
     }

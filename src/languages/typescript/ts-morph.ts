@@ -14,6 +14,5 @@ export const SyntaxKind = tsMorph.SyntaxKind;
 export type SyntaxKind = TsMorph.SyntaxKind;
 export const Project = tsMorph.Project;
 export type Project = TsMorph.Project;
-export const getCompilerOptionsFromTsConfig = tsMorph.getCompilerOptionsFromTsConfig;
 /** The TypeScript compiler API that ts-morph bundles (for its types: `import type { ts } from "ts-morph"`). */
 export const typescript = tsMorph.ts;
