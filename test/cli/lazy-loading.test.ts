@@ -1,6 +1,9 @@
 // `--help`, `--version` and `rollback` answer at once: they load no parser. scan loads them when it runs.
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import Module, { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Script } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { copyServer, removeScratch, repoRoot } from "../engine/helpers.js";
 
@@ -36,5 +39,16 @@ describe("lazy loading", () => {
     } finally {
       removeScratch(dir);
     }
+  });
+});
+
+describe("TypeScript's code cache", () => {
+  it("saved by the build, fits this Node: the CLI loads the compiler's bytecode instead of compiling it", () => {
+    const require = createRequire(import.meta.url);
+    const common = createRequire(require.resolve("ts-morph")).resolve("@ts-morph/common");
+    const filename = join(dirname(common), "typescript.js");
+    const cachedData = readFileSync(join(repoRoot, "dist", "typescript.code-cache"));
+    const script = new Script(Module.wrap(readFileSync(filename, "utf8")), { filename, cachedData });
+    expect(script.cachedDataRejected).toBe(false);
   });
 });

@@ -2,10 +2,16 @@
  * ts-morph's values, loaded with require(). Imported the ES way, this CommonJS package makes Node
  * scan its 1 MB of source for export names before running it, on every run of the CLI (about
  * 0.1 s of a scan's CPU). Its types come from "ts-morph" itself with `import type`.
+ * The TypeScript compiler inside comes from the code cache the build saves, when there is one.
  */
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import type * as TsMorph from "ts-morph";
+import { preloadTypeScript, readCodeCache } from "./typescript-code-cache.js";
 
+// Beside the built CLI (dist/); the sources, run by the tests, have none.
+const codeCache = readCodeCache(fileURLToPath(new URL("../../../typescript.code-cache", import.meta.url)));
+if (codeCache) preloadTypeScript(codeCache);
 const tsMorph = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 
 export const Node = tsMorph.Node;
