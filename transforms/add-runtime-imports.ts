@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { Node } from "../src/languages/typescript/ts-morph.js";
 import type { SourceFile, Statement } from "ts-morph";
-import { detectStyle, endOfStatementLine } from "../src/languages/typescript/source-style.js";
+import { detectExtensionless, detectStyle, endOfStatementLine } from "../src/languages/typescript/source-style.js";
 import { EditPlan, RUNTIME_FOLDER, RUNTIME_NAMES, type MigrationContext, type RuntimeName } from "./context.js";
 import { lastImport } from "./start-async-client.js";
 
@@ -58,7 +58,7 @@ function projectExtensionless(files: readonly SourceFile[]): boolean {
   let withExtension = 0;
   for (const file of files) {
     if (/\/(node_modules|llm-runtime)\//.test(file.getFilePath())) continue;
-    const { extensionless } = detectStyle(file);
+    const extensionless = detectExtensionless(file);
     if (extensionless === true) without++;
     else if (extensionless === false) withExtension++;
   }

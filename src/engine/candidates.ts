@@ -7,9 +7,12 @@ const RESOLVED_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs
 /** The file of the tree a relative specifier names, found by path alone (nothing is parsed). */
 export function resolveImport(from: string, specifier: string, exists: (path: string) => boolean): string | undefined {
   const base = posix.normalize(posix.join(posix.dirname(from), specifier));
+  if (exists(base)) return base;
+  // Tried one by one: most specifiers name a file that exists, and there are a dozen per module.
   const withoutJsExtension = base.replace(/\.(c|m)?jsx?$/, "");
-  const tried = [base, ...RESOLVED_EXTENSIONS.map((ext) => withoutJsExtension + ext), ...RESOLVED_EXTENSIONS.map((ext) => `${base}/index${ext}`)];
-  return tried.find(exists);
+  for (const ext of RESOLVED_EXTENSIONS) if (exists(withoutJsExtension + ext)) return withoutJsExtension + ext;
+  for (const ext of RESOLVED_EXTENSIONS) if (exists(`${base}/index${ext}`)) return `${base}/index${ext}`;
+  return undefined;
 }
 
 /**

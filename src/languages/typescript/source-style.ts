@@ -105,7 +105,7 @@ function detectModuleSystem(sourceFile: SourceFile): "esm" | "cjs" {
   return packageType(sourceFile) === "module" ? "esm" : "cjs";
 }
 
-function detectExtensionless(sourceFile: SourceFile): boolean | undefined {
+export function detectExtensionless(sourceFile: SourceFile): boolean | undefined {
   const relative = moduleSpecifiers(sourceFile).filter((s) => s.startsWith("./") || s.startsWith("../"));
   if (relative.length === 0) return undefined;
   return !relative.some((s) => /\.(c|m)?(j|t)sx?$|\.json$/.test(s));
