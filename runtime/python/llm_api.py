@@ -913,8 +913,9 @@ class AsyncLlmClient:
     """Gates every upstream call: at most ``pool_size`` in flight, a bounded FIFO queue, one
     deadline over queue wait and retries, and retries that hold no slot while they wait.
 
-    LLM_POOL_SIZE, LLM_CANARY_PERCENT, LLM_MAX_QUEUE, LLM_TIMEOUT_MS and LLM_MAX_RETRIES
-    override the settings given here, read on every call.
+    LLM_POOL_SIZE, LLM_MAX_QUEUE, LLM_TIMEOUT_MS and LLM_MAX_RETRIES override the settings
+    given here, read on every call; LLM_CANARY_PERCENT too, from a reading at most
+    SWITCH_REFRESH_S old.
     """
 
     def __init__(
