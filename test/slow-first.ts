@@ -3,31 +3,33 @@ import { join, relative } from "node:path";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
- * The files that take longest by the clock (real servers, child processes, waits on a stub's
- * latency), longest first. Vitest orders files by the durations it cached on the last run, but a
- * fresh clone (CI) has no cache and would run them in name order, so that a 40-second file may
- * start last and hold the whole run up. Files not listed keep vitest's order after these.
+ * The files that take longest by the clock, started first, so that no long one starts last and
+ * holds the whole run up: vitest orders files by the durations it cached on the last run, but a
+ * fresh clone (CI) has no cache and would run them in name order. Files that keep the CPU busy
+ * (migrations, servers under tsx, type checks) alternate with files that mostly wait (on a stub's
+ * latency, a Python interpreter, Redis, a 429 pause), so the first three workers do not all
+ * compete for two cores at once. Files not listed keep vitest's order after these.
  */
 export const SLOW_FIRST = [
   "test/e2e/frameworks.test.ts",
   "test/verify/verify.test.ts",
-  "test/fidelity/wrappers-e2e.test.ts",
-  "test/cli/cli.test.ts",
-  "test/transforms/fixtures.test.ts",
-  "test/redis/dashboard.test.ts",
-  "test/transforms/fixtures-frameworks.test.ts",
-  "test/transforms/fixtures-gate-call-sites.test.ts",
   "test/python/runtime.test.ts",
-  "test/install/tarball.test.ts",
-  "test/python/fastapi-e2e.test.ts",
+  "test/fidelity/wrappers-e2e.test.ts",
+  "test/redis/dashboard.test.ts",
+  "test/cli/cli.test.ts",
   "test/redis/python.test.ts",
-  "test/safety/bad-input.test.ts",
-  "test/languages/sdk-rows-cli.test.ts",
-  "test/python/guide-e2e.test.ts",
-  "test/safety/interrupted-run.test.ts",
-  "test/python/aiohttp-e2e.test.ts",
+  "test/transforms/fixtures.test.ts",
   "test/runtime/adaptive.test.ts",
+  "test/transforms/fixtures-frameworks.test.ts",
+  "test/python/fastapi-e2e.test.ts",
+  "test/transforms/fixtures-gate-call-sites.test.ts",
+  "test/python/guide-e2e.test.ts",
+  "test/install/tarball.test.ts",
+  "test/python/aiohttp-e2e.test.ts",
+  "test/safety/bad-input.test.ts",
   "test/e2e/express.test.ts",
+  "test/languages/sdk-rows-cli.test.ts",
+  "test/safety/interrupted-run.test.ts",
 ];
 
 export default class SlowFirstSequencer extends BaseSequencer {
