@@ -119,8 +119,8 @@ export function checkCompiles(cases: readonly CompileCase[]): Map<string, string
       const sources = [...tree.keys()].filter((p) => SOURCE.test(p));
       if (runtimeDir !== undefined && sources.length > 0) {
         // A link to one shared copy per module system: TypeScript follows it to the real path, so
-        // the runtime is checked once per program, not once per case, and as ESM or CommonJS the
-        // way the case's package.json would load it.
+        // the runtime is read once per program, not once per case, and as ESM or CommonJS the way
+        // the case's package.json would load it.
         const target = join(caseDir, runtimeDir);
         mkdirSync(dirname(target), { recursive: true });
         symlinkSync(sharedRuntime(dir, moduleType(tree, runtimeDir), typed), target, "dir");
