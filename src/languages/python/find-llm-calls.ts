@@ -1,6 +1,7 @@
 import type { SdkCall } from "../sdks.js";
 import type { PythonLlmClient, WrapperClasses } from "./find-llm-clients.js";
 import { ancestors, children, descendants, parametersOf, type PythonNode, type PythonSourceFile } from "./parse.js";
+import { importsName } from "./imports.js";
 import { importedPackages, moduleClientRows, sdkCallAt } from "./sdk-table.js";
 
 /** Wrapper methods that ask the model for a reply, for a wrapper class defined outside the tree, when the user does not name one with --method. */
@@ -262,27 +263,6 @@ function providerReturns(named: readonly PythonNode[], isClient: (expression: st
       return value !== undefined && isClient(value);
     }),
   );
-}
-
-export function importsName(file: PythonSourceFile, name: string): boolean {
-  return importedNames(file).has(name);
-}
-
-/** The names a module imports with `from … import`, found once per parsed file. */
-const namesImported = new WeakMap<PythonSourceFile, Set<string>>();
-
-function importedNames(file: PythonSourceFile): Set<string> {
-  let names = namesImported.get(file);
-  if (names) return names;
-  names = new Set();
-  for (const statement of descendants(file.root, "import_from_statement")) {
-    for (const imported of children(statement).slice(1)) {
-      const name = imported.type === "aliased_import" ? imported.childForFieldName("name")?.text : imported.text;
-      if (name !== undefined) names.add(name);
-    }
-  }
-  namesImported.set(file, names);
-  return names;
 }
 
 /** A call site the migration already rewrote: `(new path) if use_new_llm_path(...) else (original)`. */

@@ -216,3 +216,25 @@ export function definitionOf(file: PythonSourceFile, name: string, files: readon
   }
   return undefined;
 }
+
+/** Whether a module binds `name` with `from … import name` (the name as imported, before any `as`). */
+export function importsName(file: PythonSourceFile, name: string): boolean {
+  return originalNamesImported(file).has(name);
+}
+
+/** The names a module takes with `from … import` anywhere in it, as the other module spells them, found once per parsed file. */
+const namesImported = new WeakMap<PythonSourceFile, Set<string>>();
+
+function originalNamesImported(file: PythonSourceFile): Set<string> {
+  let names = namesImported.get(file);
+  if (names) return names;
+  names = new Set();
+  for (const statement of descendants(file.root, "import_from_statement")) {
+    for (const imported of children(statement).slice(1)) {
+      const name = imported.type === "aliased_import" ? imported.childForFieldName("name")?.text : imported.text;
+      if (name !== undefined) names.add(name);
+    }
+  }
+  namesImported.set(file, names);
+  return names;
+}
