@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix, relative } from "node:path";
 import type { MigrationOutcome } from "../../transforms/types.js";
-import { DEFAULT_SETTINGS, migrateTree, pyCompile as compileFolder, ROOT, writeTree } from "../transforms/helpers.js";
+import { ROOT } from "../paths.js";
+import { DEFAULT_SETTINGS, migrateTree, pyCompile as compileFolder, writeTree } from "../transforms/helpers.js";
 
 // The fixture layout and its file helpers are the TypeScript fixtures' own.
-export { DEFAULT_SETTINGS, expectedTree, listFiles, PYTHON, readTree, REPO, ROOT, writeOutputs } from "../transforms/helpers.js";
-
-export { PYTHON_FIXTURES } from "../paths.js";
+export { DEFAULT_SETTINGS, expectedTree, listFiles, readTree, writeOutputs } from "../transforms/helpers.js";
+export { PYTHON, PYTHON_FIXTURES, REPO, ROOT } from "../paths.js";
 
 export interface PythonRun {
   outcome: MigrationOutcome;
