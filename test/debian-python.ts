@@ -1,6 +1,7 @@
 // Tests that run FastAPI under uvicorn need Debian's Python packages (pip cannot reach PyPI here).
 // CI installs them (.ci/run) and must run these tests; elsewhere they are skipped with the command to run.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { describe } from "vitest";
 
 export const DEBIAN_PYTHON = "/usr/bin/python3";
@@ -38,3 +39,24 @@ if (ready && !requestsReady) {
 
 /** `describe` for FastAPI apps that call with `requests`, skipped (with a warning) where Debian's python3-requests is missing, never in CI. */
 export const describeWithRequests = describe.skipIf(!requestsReady);
+
+/**
+ * Runs the unittest modules of `dir` matching `pattern` under Debian's Python; resolves with the
+ * report (unittest writes it to stderr), rejects with all the output. The interpreter gets only
+ * PATH, HOME and TMPDIR from this process: a test worker's environment holds whatever earlier test
+ * files left in it. Past `timeoutMs` it is stopped with SIGABRT, and faulthandler prints every
+ * thread's stack first, so a hang says where it waited.
+ */
+export async function runPythonUnittest(dir: string, pattern: string, timeoutMs: number): Promise<string> {
+  const args = ["-X", "faulthandler", "-m", "unittest", "discover", "-s", ".", "-p", pattern, "-v"];
+  const env: NodeJS.ProcessEnv = { PYTHONDONTWRITEBYTECODE: "1" };
+  for (const name of ["PATH", "HOME", "TMPDIR"]) if (process.env[name] !== undefined) env[name] = process.env[name];
+  try {
+    const { stderr } = await promisify(execFile)(DEBIAN_PYTHON, args, { cwd: dir, env, timeout: timeoutMs, killSignal: "SIGABRT" });
+    return stderr;
+  } catch (error) {
+    const { stdout = "", stderr = "", signal } = error as { stdout?: string; stderr?: string; signal?: string };
+    const why = signal === "SIGABRT" ? ` (still running after ${timeoutMs} ms)` : "";
+    throw new Error(`${DEBIAN_PYTHON} ${args.join(" ")} failed${why}:\n${stdout}${stderr}`);
+  }
+}

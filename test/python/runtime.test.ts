@@ -1,13 +1,8 @@
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { expect, it } from "vitest";
-import { describeWithFastapi } from "../debian-python.js";
+import { describeWithFastapi, runPythonUnittest } from "../debian-python.js";
 
-const execFileAsync = promisify(execFile);
 const testsDir = fileURLToPath(new URL("../../runtime/python/tests", import.meta.url));
-// Debian's interpreter sees python3-fastapi, python3-uvicorn and python3-httpx; the pyenv python3 on PATH does not.
-const python = "/usr/bin/python3";
 
 /**
  * Runs one module of runtime/python/tests under unittest; resolves with its report, rejects with
@@ -15,19 +10,9 @@ const python = "/usr/bin/python3";
  * pauses, not on the CPU (one interpreter per class would cost more imports than it saves).
  */
 async function runPythonTests(module: string): Promise<string> {
-  const args = ["-m", "unittest", "discover", "-s", ".", "-p", `${module}.py`, "-v"];
-  try {
-    const { stderr } = await execFileAsync(python, args, {
-      cwd: testsDir,
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-      timeout: 180_000,
-    });
-    expect(stderr).toMatch(/^OK\b/m);
-    return stderr;
-  } catch (error) {
-    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${python} ${args.join(" ")} failed:\n${stdout}${stderr}`);
-  }
+  const report = await runPythonUnittest(testsDir, `${module}.py`, 150_000);
+  expect(report).toMatch(/^OK\b/m);
+  return report;
 }
 
 describeWithFastapi("Python runtime for FastAPI backends", () => {

@@ -1,10 +1,10 @@
 // The Python runtime's shared limit (runtime/python/llm_shared_limit.py) under its own unittest
 // module, against a real redis-server. Needs Debian's redis-server and python3-redis (.ci/run installs them).
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { DEBIAN_PYTHON } from "../debian-python.js";
+import { DEBIAN_PYTHON, runPythonUnittest } from "../debian-python.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const ready =
@@ -18,14 +18,7 @@ if (!ready) {
 
 describe.skipIf(!ready)("Python runtime: shared limit on Redis", () => {
   it("passes its unit tests: global limit, lease expiry, Redis down, Redis back", async () => {
-    const args = ["-m", "unittest", "discover", "-s", "runtime/python/tests", "-p", "test_shared_limit.py", "-v"];
-    const { stderr } = await promisify(execFile)(DEBIAN_PYTHON, args, {
-      cwd: repoRoot,
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-      timeout: 60_000,
-    }).catch((error: { stdout?: string; stderr?: string }) => {
-      throw new Error(`${DEBIAN_PYTHON} ${args.join(" ")} failed:\n${error.stdout ?? ""}${error.stderr ?? ""}`);
-    });
+    const stderr = await runPythonUnittest(join(repoRoot, "runtime", "python", "tests"), "test_shared_limit.py", 45_000);
     expect(stderr).toMatch(/^OK\b/m);
     expect(stderr).toMatch(/^Ran 4 tests\b/m);
   }, 60_000);
