@@ -5,7 +5,7 @@ const QUIET_FOR_MS = 2000;
 /** Redraw at most this often. */
 const REDRAW_EVERY_MS = 100;
 
-export interface Progress extends PlanProgress {
+export interface Progress extends Required<PlanProgress> {
   /** Clears the line; called before the report is printed, and again (harmlessly) at the end. */
   done(): void;
 }

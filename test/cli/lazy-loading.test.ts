@@ -1,9 +1,6 @@
 // `--help`, `--version` and `rollback` answer at once: they load no parser. scan loads them when it runs.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import Module, { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { Script } from "node:vm";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { copyServer, removeScratch, repoRoot } from "../engine/helpers.js";
 
@@ -43,12 +40,21 @@ describe("lazy loading", () => {
 });
 
 describe("TypeScript's code cache", () => {
+  // In a fresh process, as the CLI starts: a test worker that already compiled TypeScript (an
+  // end-to-end suite ran the CLI in it) gets V8's compiled script back, and V8 then reports the
+  // cache as not taken.
   it("saved by the build, fits this Node: the CLI loads the compiler's bytecode instead of compiling it", () => {
-    const require = createRequire(import.meta.url);
-    const common = createRequire(require.resolve("ts-morph")).resolve("@ts-morph/common");
-    const filename = join(dirname(common), "typescript.js");
-    const cachedData = readFileSync(join(repoRoot, "dist", "typescript.code-cache"));
-    const script = new Script(Module.wrap(readFileSync(filename, "utf8")), { filename, cachedData });
-    expect(script.cachedDataRejected).toBe(false);
+    const check = `
+      const { readFileSync } = require("node:fs");
+      const Module = require("node:module");
+      const { dirname, join } = require("node:path");
+      const { Script } = require("node:vm");
+      const common = Module.createRequire(require.resolve("ts-morph")).resolve("@ts-morph/common");
+      const filename = join(dirname(common), "typescript.js");
+      const cachedData = readFileSync(join("dist", "typescript.code-cache"));
+      const script = new Script(Module.wrap(readFileSync(filename, "utf8")), { filename, cachedData });
+      process.stdout.write(String(script.cachedDataRejected));`;
+    const run = spawnSync(process.execPath, ["-e", check], { cwd: repoRoot, encoding: "utf8" });
+    expect({ stdout: run.stdout, stderr: run.stderr }).toEqual({ stdout: "false", stderr: "" });
   });
 });

@@ -22,7 +22,7 @@ describe("llm-migrate on a CommonJS Express server with a shared OpenAI client",
     stub = await startOpenAiStub({ latencyMs: 300 });
     dir = copyServer("express-cjs");
     original = snapshotTree(dir);
-    const applied = llmMigrate("apply", dir, "--json");
+    const applied = await llmMigrate("apply", dir, "--json");
     expect(applied.status).toBe(0);
     const report = JSON.parse(applied.stdout);
     expect(report.callSites).toEqual([
@@ -75,8 +75,8 @@ describe("llm-migrate on a CommonJS Express server with a shared OpenAI client",
     }
   });
 
-  it("rolls back every file byte for byte", () => {
-    expect(llmMigrate("rollback", dir).status).toBe(0);
+  it("rolls back every file byte for byte", async () => {
+    expect((await llmMigrate("rollback", dir)).status).toBe(0);
     expect(snapshotTree(dir)).toEqual(original);
   });
 });

@@ -18,7 +18,7 @@ describe("llm-migrate on the bundled legacy Express server", () => {
     stub = await startOpenAiStub({ latencyMs: 300 });
     dir = copyServer("express-ts");
     original = snapshotTree(dir);
-    const applied = llmMigrate("apply", dir);
+    const applied = await llmMigrate("apply", dir);
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
   });
@@ -102,16 +102,16 @@ describe("llm-migrate on the bundled legacy Express server", () => {
     }
   });
 
-  it("says already migrated on a second apply and changes nothing", () => {
+  it("says already migrated on a second apply and changes nothing", async () => {
     const before = snapshotTree(dir);
-    const again = llmMigrate("apply", dir);
+    const again = await llmMigrate("apply", dir);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/already migrated/i);
     expect(snapshotTree(dir)).toEqual(before);
   });
 
-  it("rolls back every file byte for byte", () => {
-    const rolledBack = llmMigrate("rollback", dir);
+  it("rolls back every file byte for byte", async () => {
+    const rolledBack = await llmMigrate("rollback", dir);
     expect(rolledBack.status).toBe(0);
     expect(snapshotTree(dir)).toEqual(original);
   });

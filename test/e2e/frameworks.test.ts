@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
-import { copyServer, llmMigrateAsync, postJson, removeScratch, repoRoot, startServer, type RunningServer } from "./support.js";
+import { copyServer, llmMigrate, postJson, removeScratch, repoRoot, startServer, type RunningServer } from "./support.js";
 
 const tsx = [process.execPath, "--import", "tsx"];
 const servers = [
@@ -55,7 +55,7 @@ beforeAll(async () => {
     if (name === "express5") linkExpress5(dir);
     dirs.set(name, dir);
   }
-  const runs = await Promise.all(servers.map(({ name }) => llmMigrateAsync("apply", dirs.get(name)!)));
+  const runs = await Promise.all(servers.map(({ name }) => llmMigrate("apply", dirs.get(name)!)));
   for (const run of runs) expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
 }, 120_000);
 

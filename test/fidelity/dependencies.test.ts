@@ -49,9 +49,9 @@ describe("the runtime's dependencies", () => {
   });
 
   // The same, as a whole run of the CLI on an Anthropic-only project (fixtures/servers/anthropic-only).
-  it("migrates an Anthropic-only project without openai: no dependency added, and the runtime loads and gates with no openai installed", () => {
+  it("migrates an Anthropic-only project without openai: no dependency added, and the runtime loads and gates with no openai installed", async () => {
     dir = copyServer("anthropic-only");
-    const applied = llmMigrate("apply", dir);
+    const applied = await llmMigrate("apply", dir);
     expect(applied.status, applied.stdout + applied.stderr).toBe(0);
     const { dependencies } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     expect(Object.keys(dependencies).sort()).toEqual(["@anthropic-ai/sdk", "express", "prom-client"]);

@@ -16,7 +16,7 @@ describe("a pool size in .env, loaded by dotenv", () => {
     cpSync(join(repoRoot, "fixtures", "start-async-client", "dotenv-after-app", "input"), dir, { recursive: true });
     symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
     writeFileSync(join(dir, ".env"), "LLM_POOL_SIZE=4\nOPENAI_API_KEY=sk-test-not-a-secret\n");
-    const applied = llmMigrate("apply", dir);
+    const applied = await llmMigrate("apply", dir);
     expect(applied.status, applied.stdout + applied.stderr).toBe(0);
 
     // Only .env may set it: dotenv leaves a variable the environment already has, even an empty one.

@@ -6,7 +6,7 @@ import { cpSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startOpenAiStub } from "../../src/stub/openai-stub.js";
-import { llmMigrateAsync, postJson, repoRoot, startServer, oneCallSeen, useScratchFolder } from "../e2e/support.js";
+import { llmMigrate, postJson, repoRoot, startServer, oneCallSeen, useScratchFolder } from "../e2e/support.js";
 
 const preload = join(repoRoot, "test", "fidelity", "listen-on-port.cjs");
 const question = [{ role: "user", content: "hello" }];
@@ -37,7 +37,7 @@ describe.concurrent("wrapper fixtures: the new path calls what the legacy path c
     const dir = join(scratch.dir, fixture);
     cpSync(join(repoRoot, "fixtures", "gate-call-sites", fixture, "input"), dir, { recursive: true });
     symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
-    const applied = await llmMigrateAsync("apply", dir);
+    const applied = await llmMigrate("apply", dir);
     expect(applied.status, applied.stdout + applied.stderr).toBe(0);
 
     const stub = await startOpenAiStub();

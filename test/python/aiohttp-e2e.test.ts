@@ -40,8 +40,8 @@ describeWithAiohttp("llm-migrate on an aiohttp.web server", () => {
     }
   });
 
-  it("migrates it with apply", () => {
-    const applied = llmMigrate("apply", scratch.dir);
+  it("migrates it with apply", async () => {
+    const applied = await llmMigrate("apply", scratch.dir);
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
     expect(applied.stdout).toMatch(/rewritten\s+server\.py:\d+\s+llm_client\.generate_response \(canary key: request\.remote\)/);
@@ -85,8 +85,8 @@ describeWithAiohttp("llm-migrate on an aiohttp.web server", () => {
     }
   });
 
-  it("rolls back every file byte for byte", () => {
-    expect(llmMigrate("rollback", scratch.dir).status).toBe(0);
+  it("rolls back every file byte for byte", async () => {
+    expect((await llmMigrate("rollback", scratch.dir)).status).toBe(0);
     expect(snapshotTree(scratch.dir)).toEqual(scratch.original);
   });
 });

@@ -36,8 +36,8 @@ describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
     }
   });
 
-  it("migrates it with apply", () => {
-    const applied = llmMigrate("apply", scratch.dir);
+  it("migrates it with apply", async () => {
+    const applied = await llmMigrate("apply", scratch.dir);
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
     expect(applied.stdout).toMatch(/rewritten\s+app\/main\.py:\d+\s+llm_client\.generate_response \(canary key: request\.user_id\)/);
@@ -89,16 +89,16 @@ describeWithFastapi("llm-migrate on the bundled legacy FastAPI server", () => {
     }
   });
 
-  it("says already migrated on a second apply and changes nothing", () => {
+  it("says already migrated on a second apply and changes nothing", async () => {
     const before = snapshotTree(scratch.dir);
-    const again = llmMigrate("apply", scratch.dir);
+    const again = await llmMigrate("apply", scratch.dir);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/already migrated/i);
     expect(snapshotTree(scratch.dir)).toEqual(before);
   });
 
-  it("rolls back every file byte for byte", () => {
-    const rolledBack = llmMigrate("rollback", scratch.dir);
+  it("rolls back every file byte for byte", async () => {
+    const rolledBack = await llmMigrate("rollback", scratch.dir);
     expect(rolledBack.status).toBe(0);
     expect(snapshotTree(scratch.dir)).toEqual(scratch.original);
   });

@@ -50,8 +50,8 @@ describeWithFastapi("llm-migrate on the guide's main.py (learning_plannner)", ()
     }
   });
 
-  it("finds the lower-case wrapper through its startup handler and gates the call", () => {
-    const applied = llmMigrate("apply", scratch.dir);
+  it("finds the lower-case wrapper through its startup handler and gates the call", async () => {
+    const applied = await llmMigrate("apply", scratch.dir);
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
     expect(applied.stdout).toMatch(/rewritten\s+backend\/main\.py:\d+\s+llm_client\.generate_response \(canary key: current_user\)/);
@@ -90,8 +90,8 @@ describeWithFastapi("llm-migrate on the guide's main.py (learning_plannner)", ()
     }
   });
 
-  it("rolls back every file byte for byte", () => {
-    expect(llmMigrate("rollback", scratch.dir).status).toBe(0);
+  it("rolls back every file byte for byte", async () => {
+    expect((await llmMigrate("rollback", scratch.dir)).status).toBe(0);
     expect(snapshotTree(scratch.dir)).toEqual(scratch.original);
   });
 });

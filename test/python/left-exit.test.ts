@@ -13,12 +13,12 @@ it.each([
   ["thread-lock-left", /main\.py:22/, "PY_THREAD_LOCK"],
   // the app's own llm_api.py sits where the runtime would go: it is not written over
   ["runtime-name-taken", /main\.py:11/, "PY_RUNTIME_NAME_TAKEN"],
-])("exits with the left code, writes nothing and names the call: %s", (name, where, reason) => {
+])("exits with the left code, writes nothing and names the call: %s", async (name, where, reason) => {
   const dir = mkdtempSync(join(tmpdir(), "llm-migrate-py-left-"));
   try {
     cpSync(join(PYTHON_FIXTURES, "gate-call-sites", name, "input"), dir, { recursive: true });
     const before = snapshotTree(dir);
-    const applied = llmMigrate("apply", dir);
+    const applied = await llmMigrate("apply", dir);
     expect(applied.status).toBe(EXIT.llmCallsLeft);
     expect(applied.stdout).toMatch(where);
     expect(applied.stdout).toContain(reason);

@@ -49,16 +49,16 @@ asyncio.run(main())
 describeWithRequests.concurrent("requests-based Python wrappers: the new path calls what the legacy path calls", () => {
   const scratch = useScratchFolder("llm-migrate-py-wrappers-");
 
-  const migrated = (fixture: string, exitCode = 0) => {
+  const migrated = async (fixture: string, exitCode = 0) => {
     const dir = join(scratch.dir, fixture);
     cpSync(join(repoRoot, "fixtures", "python", "gate-call-sites", fixture, "input"), dir, { recursive: true });
-    const applied = llmMigrate("apply", dir);
+    const applied = await llmMigrate("apply", dir);
     expect(applied.status, applied.stdout + applied.stderr).toBe(exitCode);
     return dir;
   };
 
   it.each(servers)("$fixture under uvicorn", async ({ fixture, route, body, endpoint, exitCode }) => {
-    const dir = migrated(fixture, exitCode);
+    const dir = await migrated(fixture, exitCode);
     const stub = await startOpenAiStub();
     const origin = stub.url.replace(/\/v1$/, "");
     const seen: Record<string, Awaited<ReturnType<typeof oneCallSeen>>> = {};
@@ -84,7 +84,7 @@ describeWithRequests.concurrent("requests-based Python wrappers: the new path ca
   }, 120_000);
 
   it("bot-service-calls, its handler called directly", async () => {
-    const dir = migrated("bot-service-calls");
+    const dir = await migrated("bot-service-calls");
     const stub = await startOpenAiStub();
     try {
       // Async, so the uvicorn cases running beside it keep their event loop.

@@ -50,7 +50,7 @@ describe.skipIf(!ready)("Grafana dashboard through a real Prometheus", () => {
     for (const example of examples) {
       const dir = copyServer(example.name);
       dirs.push(dir);
-      const migrated = llmMigrate("apply", dir, "--pool-size", "4");
+      const migrated = await llmMigrate("apply", dir, "--pool-size", "4");
       expect(migrated.status, migrated.stderr).toBe(0);
       servers.push(await bootServer({ command: example.start, cwd: dir, env }));
     }

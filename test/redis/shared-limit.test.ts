@@ -47,7 +47,7 @@ function cluster(count: number, settings: Partial<SharedLimitSettings> = {}) {
 const active = { now: 0, peak: 0 };
 /** One call through a replica's gate that holds its slot for `ms`. */
 async function call(gate: SharedGate, ms: number): Promise<void> {
-  const release = await gate.acquire({ ticket: {} });
+  const release = await gate.acquire({ ticket: { deadlineAt: Number.POSITIVE_INFINITY } });
   active.now++;
   active.peak = Math.max(active.peak, active.now);
   await sleep(ms);
@@ -91,7 +91,7 @@ describe("shared limit on Redis", () => {
   it("keeps a holder's lease alive by renewing it", async () => {
     const { replicas: [gate], keys } = cluster(1, { limit: 1, leaseMs: 200 });
     await until(connected([gate!]), "replica connected");
-    const release = await gate!.acquire({ ticket: {} });
+    const release = await gate!.acquire({ ticket: { deadlineAt: Number.POSITIVE_INFINITY } });
     await sleep(600); // three lease lifetimes
     expect(await inspect.zcard(keys.leases)).toBe(1);
     release();

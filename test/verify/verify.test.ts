@@ -41,9 +41,9 @@ function processesIn(dir: string): number[] {
 describe("llm-migrate verify on the bundled Express example", () => {
   let dir: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = copyServer("express-ts");
-    const applied = llmMigrate("apply", dir);
+    const applied = await llmMigrate("apply", dir);
     expect(applied.status).toBe(0);
   });
 
@@ -51,10 +51,10 @@ describe("llm-migrate verify on the bundled Express example", () => {
     if (dir) removeScratch(dir);
   });
 
-  it("passes on the migrated server: pooled on the new path, original path under FORCE_LEGACY_LLM", () => {
+  it("passes on the migrated server: pooled on the new path, original path under FORCE_LEGACY_LLM", async () => {
     // 400 ms upstream latency, not the default 200: the wall-time check then allows 1.2 s of the
     // server's own overhead, which a tsx server on a CI machine busy with other test files can use.
-    const run = llmMigrate("verify", dir, "--json", "--latency", "400");
+    const run = await llmMigrate("verify", dir, "--json", "--latency", "400");
     expect(processesIn(dir)).toEqual([]);
     expect(run.stderr).toMatch(/booted `npm run --silent start` on port \d+/);
     const report = JSON.parse(run.stdout);
@@ -70,13 +70,13 @@ describe("llm-migrate verify on the bundled Express example", () => {
     expect(report.legacy.upstreamPeakInFlight).toBe(1);
   });
 
-  it("fails when the migrated handler calls the legacy client directly, saying the calls were serialised", () => {
+  it("fails when the migrated handler calls the legacy client directly, saying the calls were serialised", async () => {
     const server = join(dir, "src", "server.ts");
     const source = readFileSync(server, "utf8");
     expect(source).toContain(GATED_CALL);
     writeFileSync(server, source.replace(GATED_CALL, "const reply = llmClient.generateResponse(messages);"));
 
-    const run = llmMigrate("verify", dir);
+    const run = await llmMigrate("verify", dir);
     expect(run.status).toBe(6);
     const lines = run.stdout.split("\n");
     expect(lines).toContain("FAIL  gated        not gated: src/server.ts:30 llmClient.generateResponse (llm-migrate apply would rewrite it)");
@@ -116,8 +116,8 @@ describe("llm-migrate verify on the bundled Express example", () => {
   it.each([
     [["--route", "chat"], "llm-migrate: option '--route <route>' argument 'chat' is invalid. must be a method and a path, e.g. \"POST /chat\" (see llm-migrate --help)\n"],
     [["--body", "{<i>}"], "llm-migrate: --body is not JSON once <i> is replaced: {0} (see llm-migrate verify --help)\n"],
-  ])("refuses %j as a usage error", (args, message) => {
-    const run = llmMigrate("verify", dir, ...args);
+  ])("refuses %j as a usage error", async (args, message) => {
+    const run = await llmMigrate("verify", dir, ...args);
     expect(run).toMatchObject({ status: 2, stdout: "", stderr: message });
   });
 });
@@ -136,9 +136,9 @@ for (const { describeWith, server, start } of PYTHON_SERVERS) {
   describeWith(`llm-migrate verify on the bundled ${server} example`, () => {
     let dir: string;
 
-    beforeAll(() => {
+    beforeAll(async () => {
       dir = copyServer(server);
-      const applied = llmMigrate("apply", dir);
+      const applied = await llmMigrate("apply", dir);
       expect(applied.status).toBe(0);
     });
 
@@ -146,8 +146,8 @@ for (const { describeWith, server, start } of PYTHON_SERVERS) {
       if (dir) removeScratch(dir);
     });
 
-    it("boots it as its framework runs and passes", () => {
-      const run = llmMigrate("verify", dir, "--json");
+    it("boots it as its framework runs and passes", async () => {
+      const run = await llmMigrate("verify", dir, "--json");
       const report = JSON.parse(run.stdout);
       expect(failedChecks(report)).toEqual([]);
       expect(run.status).toBe(0);
