@@ -18,5 +18,6 @@ export default defineConfig({
     // no global state, and end-to-end tests keep their servers in child processes they stop.
     isolate: false,
     sequence: { sequencer: SlowFirstSequencer },
+    globalSetup: ["./test/global-setup.ts"],
   },
 });

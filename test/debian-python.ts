@@ -1,13 +1,14 @@
 // Tests that run FastAPI under uvicorn need Debian's Python packages (pip cannot reach PyPI here).
 // CI installs them (.ci/run) and must run these tests; elsewhere they are skipped with the command to run.
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe } from "vitest";
+import { canImport, DEBIAN_PYTHON } from "./python-imports.js";
 
-export const DEBIAN_PYTHON = "/usr/bin/python3";
+export { DEBIAN_PYTHON };
 const INSTALL = "apt-get install -y python3-fastapi python3-uvicorn python3-httpx";
 
-const ready = spawnSync(DEBIAN_PYTHON, ["-c", "import fastapi, uvicorn, httpx"], { stdio: "ignore" }).status === 0;
+const ready = canImport("fastapi, uvicorn, httpx");
 
 if (!ready) {
   const message = `${DEBIAN_PYTHON} cannot import fastapi, uvicorn and httpx: ${INSTALL}`;
@@ -18,7 +19,7 @@ if (!ready) {
 /** `describe`, skipped (with a warning) where Debian's FastAPI packages are not installed, never in CI. */
 export const describeWithFastapi = describe.skipIf(!ready);
 
-const aiohttpReady = spawnSync(DEBIAN_PYTHON, ["-c", "import aiohttp, httpx"], { stdio: "ignore" }).status === 0;
+const aiohttpReady = canImport("aiohttp, httpx");
 
 if (!aiohttpReady) {
   const message = `${DEBIAN_PYTHON} cannot import aiohttp and httpx: apt-get install -y python3-aiohttp python3-httpx`;
@@ -29,7 +30,7 @@ if (!aiohttpReady) {
 /** `describe`, skipped (with a warning) where Debian's aiohttp is not installed, never in CI. */
 export const describeWithAiohttp = describe.skipIf(!aiohttpReady);
 
-const requestsReady = ready && spawnSync(DEBIAN_PYTHON, ["-c", "import requests"], { stdio: "ignore" }).status === 0;
+const requestsReady = ready && canImport("requests");
 
 if (ready && !requestsReady) {
   const message = `${DEBIAN_PYTHON} cannot import requests: apt-get install -y python3-requests`;

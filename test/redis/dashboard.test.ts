@@ -10,12 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
 import { bootServer, freePort, type ServerProcess } from "../../src/verify/processes.js";
 import { DEBIAN_PYTHON } from "../debian-python.js";
+import { canImport } from "../python-imports.js";
 import { copyServer, llmMigrate, removeScratch, repoRoot } from "../e2e/support.js";
 import { RedisServer } from "./redis-server.js";
 
 const ready =
   spawnSync("prometheus", ["--version"], { stdio: "ignore" }).status === 0 &&
-  spawnSync(DEBIAN_PYTHON, ["-c", "import fastapi, uvicorn, httpx, redis.asyncio"], { stdio: "ignore" }).status === 0;
+  canImport("fastapi, uvicorn, httpx, redis.asyncio");
 if (!ready) {
   const message = "prometheus, or Debian's Python with fastapi, uvicorn, httpx and redis, is missing: apt-get install -y prometheus redis-server python3-redis python3-fastapi python3-uvicorn python3-httpx";
   if (process.env.CI) throw new Error(message);

@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DEBIAN_PYTHON, runPythonUnittest } from "../debian-python.js";
+import { canImport } from "../python-imports.js";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const ready =
-  spawnSync(DEBIAN_PYTHON, ["-c", "import redis.asyncio, httpx"], { stdio: "ignore" }).status === 0 &&
+  canImport("redis.asyncio, httpx") &&
   spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
 if (!ready) {
   const message = `${DEBIAN_PYTHON} cannot import redis and httpx, or redis-server is missing: apt-get install -y redis-server python3-redis python3-httpx`;
