@@ -9,8 +9,10 @@ import { fileURLToPath } from "node:url";
 import type * as TsMorph from "ts-morph";
 import { preloadTypeScript, readCodeCache } from "./typescript-code-cache.js";
 
-// Beside the built CLI (dist/); the sources, run by the tests, have none.
-const codeCache = readCodeCache(fileURLToPath(new URL("../../../typescript.code-cache", import.meta.url)));
+// Beside the built CLI (dist/); the sources, run by the tests, use the build's in dist/ when there is one.
+const codeCache =
+  readCodeCache(fileURLToPath(new URL("../../../typescript.code-cache", import.meta.url))) ??
+  readCodeCache(fileURLToPath(new URL("../../../dist/typescript.code-cache", import.meta.url)));
 if (codeCache) preloadTypeScript(codeCache);
 const tsMorph = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 
