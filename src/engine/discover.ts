@@ -2,7 +2,7 @@ import { lstat, readFile, readdir, realpath } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import pLimit from "p-limit";
-import { git, isInGitWorkTree } from "./git.js";
+import { git, mayBeInGitWorkTree } from "./git.js";
 
 export const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx"] as const;
 
@@ -55,7 +55,7 @@ function inSkippedFolder(relPath: string): boolean {
  * tree (so the user's own ignore rules apply), otherwise a walk of the folder.
  */
 export async function discoverSourceFiles(root: string): Promise<DiscoveredFiles> {
-  const tracked = (await isInGitWorkTree(root)) ? await listWithGit(root) : undefined;
+  const tracked = mayBeInGitWorkTree(root) ? await listWithGit(root) : undefined;
   // A walk already knows its regular files from the directory entries: no stat for each of them.
   const walked = tracked ? undefined : await walk(root);
   const listed = tracked ?? [...walked!.keys()];
@@ -87,6 +87,7 @@ export async function discoverSourceFiles(root: string): Promise<DiscoveredFiles
   return { files, symlinks };
 }
 
+/** What git tracks or would track under root; undefined outside a work tree (ls-files fails there). */
 async function listWithGit(root: string): Promise<string[] | undefined> {
   const out = await git(root, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
   return out?.split("\0").filter(Boolean);
