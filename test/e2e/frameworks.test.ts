@@ -1,8 +1,12 @@
 // Every web framework end to end: migrate a small server written for it, run it against the stub
-// upstream with a pool of 3, and check the pool, /metrics/llm (and its LLM_METRICS_TOKEN) and the legacy switch.
+// upstream with a pool of 3 and a canary of 50 %, and check both sides of the gate apply wrote: the
+// users in the canary share the pool, the others take the original path. Also /metrics/llm and its
+// LLM_METRICS_TOKEN. One server per framework: the switch that sends everyone down the original
+// path (FORCE_LEGACY_LLM) is the runtime's alone, and verify.test.ts and the runtime's tests run it.
 import { mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isInCanary } from "../../runtime/index.js";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
 import { copyServer, llmMigrate, postJson, removeScratch, repoRoot, startServer, type RunningServer } from "./support.js";
 
@@ -18,11 +22,18 @@ const servers = [
   { name: "http", command: [process.execPath, "server.js"] },
 ];
 
-/** The legacy servers' LLM_METRICS_TOKEN: the route `apply` wrote must pass the request's Authorization on. */
+/** The servers' LLM_METRICS_TOKEN: the route `apply` wrote must pass the request's Authorization on. */
 const METRICS_TOKEN = "metrics-token-for-tests";
+const authorized = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
 
-const request = (i: number) => ({
-  userId: `user-${i}`,
+/** Every server gates with `{ key: userId }`: these users fall inside a 50 % canary, those outside. */
+const CANARY_PERCENT = 50;
+const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
+const canaryUsers = users.filter((user) => isInCanary(user, CANARY_PERCENT)).slice(0, 9);
+const otherUsers = users.filter((user) => !isInCanary(user, CANARY_PERCENT)).slice(0, 6);
+
+const request = (userId: string, i: number) => ({
+  userId,
   message: `question ${i}`,
   messages: [{ role: "user", content: `question ${i}` }],
 });
@@ -43,13 +54,12 @@ function linkExpress5(dir: string): void {
   symlinkSync(join(shared, "express5"), join(modules, "express"), "dir");
 }
 
-// One stub for the pooled servers and one for the legacy ones, so each server can start at once.
-let pooledStub: OpenAiStub;
-let legacyStub: OpenAiStub;
+let stub: OpenAiStub;
 const dirs = new Map<string, string>();
 
 beforeAll(async () => {
-  [pooledStub, legacyStub] = await Promise.all([startOpenAiStub({ latencyMs: 250 }), startOpenAiStub({ latencyMs: 250 })]);
+  expect([canaryUsers.length, otherUsers.length]).toEqual([9, 6]);
+  stub = await startOpenAiStub({ latencyMs: 250 });
   for (const { name } of servers) {
     const dir = copyServer(name);
     if (name === "express5") linkExpress5(dir);
@@ -60,56 +70,51 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([pooledStub?.close(), legacyStub?.close()]);
+  await stub?.close();
   for (const dir of dirs.values()) removeScratch(dir);
 });
 
 describe.each(servers)("a $name server, migrated", ({ name, command, chat = "/chat" }) => {
-  let pooled: RunningServer;
-  let legacy: RunningServer;
+  let server: RunningServer;
 
   beforeAll(async () => {
-    const dir = dirs.get(name)!;
-    const env = (stub: OpenAiStub, extra: Record<string, string> = {}) => ({
+    server = await startServer(command, dirs.get(name)!, {
       OPENAI_BASE_URL: stub.url,
       OPENAI_API_KEY: "sk-test-not-a-secret",
       LLM_POOL_SIZE: "3",
-      ...extra,
+      LLM_CANARY_PERCENT: String(CANARY_PERCENT),
+      LLM_METRICS_TOKEN: METRICS_TOKEN,
     });
-    [pooled, legacy] = await Promise.all([
-      startServer(command, dir, env(pooledStub)),
-      startServer(command, dir, env(legacyStub, { FORCE_LEGACY_LLM: "true", LLM_METRICS_TOKEN: METRICS_TOKEN })),
-    ]);
   });
 
   afterAll(async () => {
-    await Promise.all([pooled?.stop(), legacy?.stop()]);
+    await server?.stop();
   });
 
-  it("serves 9 concurrent users through a pool of 3 and answers /metrics/llm", async () => {
-    pooledStub.reset();
-    const answers = await Promise.all(Array.from({ length: 9 }, (_, i) => postJson(`${pooled.url}${chat}`, request(i))));
+  it("serves 9 concurrent users of the canary through a pool of 3 and answers /metrics/llm", async () => {
+    stub.reset();
+    const answers = await Promise.all(canaryUsers.map((user, i) => postJson(`${server.url}${chat}`, request(user, i))));
     expect(answers.map((a) => a.status)).toEqual(Array(9).fill(200));
-    expect(answers.map((a) => a.json.reply)).toEqual(Array.from({ length: 9 }, (_, i) => `echo: question ${i}`));
-    const { peakInFlight } = pooledStub.stats();
+    expect(answers.map((a) => a.json.reply)).toEqual(canaryUsers.map((_, i) => `echo: question ${i}`));
+    const { peakInFlight } = stub.stats();
     expect(peakInFlight).toBeGreaterThanOrEqual(2);
     expect(peakInFlight).toBeLessThanOrEqual(3);
 
-    const metrics = await fetch(`${pooled.url}/metrics/llm`);
+    const metrics = await fetch(`${server.url}/metrics/llm`, authorized);
     expect(metrics.status).toBe(200);
-    expect(await metrics.json()).toMatchObject({ poolSize: 3, inFlight: 0, requestsTotal: 9, paths: { new: 9, legacy: 0 } });
-    const prometheus = await fetch(`${pooled.url}/metrics/llm?format=prometheus`);
+    expect(await metrics.json()).toMatchObject({ poolSize: 3, inFlight: 0, requestsTotal: 9, paths: { new: 9 } });
+    const prometheus = await fetch(`${server.url}/metrics/llm?format=prometheus`, authorized);
     expect(prometheus.headers.get("content-type")).toMatch(/^text\/plain/);
   });
 
-  it("takes the original, unbounded path with FORCE_LEGACY_LLM=true", async () => {
-    legacyStub.reset();
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => postJson(`${legacy.url}${chat}`, request(i))));
+  it("sends the users outside the canary down the original, unbounded path, and keeps /metrics/llm behind LLM_METRICS_TOKEN", async () => {
+    stub.reset();
+    const answers = await Promise.all(otherUsers.map((user, i) => postJson(`${server.url}${chat}`, request(user, i))));
     expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
-    expect(legacyStub.stats().peakInFlight).toBeGreaterThan(3);
-    expect((await fetch(`${legacy.url}/metrics/llm`)).status).toBe(401);
-    const metrics = await fetch(`${legacy.url}/metrics/llm`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(stub.stats().peakInFlight).toBeGreaterThan(3);
+    expect((await fetch(`${server.url}/metrics/llm`)).status).toBe(401);
+    const metrics = await fetch(`${server.url}/metrics/llm`, authorized);
     expect(metrics.status).toBe(200);
-    expect((await metrics.json()).paths).toEqual({ new: 0, legacy: 6 });
+    expect((await metrics.json()).paths).toMatchObject({ legacy: 6 });
   });
 });
