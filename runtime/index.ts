@@ -30,3 +30,4 @@ export { canaryBucket, isInCanary, reloadLlmSwitches, SWITCH_REFRESH_MS } from "
 export { handleLlmErrors, llmHttpError, LlmErrorFilter, type LlmHttpErrorResponse } from "./http.js";
 export { llmMetricsResponse, sendLlmMetrics, type LlmMetricsReply, type LlmMetricsRequest } from "./metrics-route.js";
 export type { LlmMetricsSnapshot, PathCounts } from "./metrics.js";
+export { ollamaBaseUrl } from "./ollama-host.js";

@@ -1,6 +1,7 @@
 import type { Node, SourceFile } from "ts-morph";
 import { findSerialisation } from "../src/languages/typescript/find-serialisation.js";
 import { detectStyle, indentationAt, type SourceStyle } from "../src/languages/typescript/source-style.js";
+import { OLLAMA_OPENAI_BASE_URL } from "../src/languages/typescript/wrapper-target.js";
 import { caughtLocally, planCallSite, routeHandlersByFunction } from "./call-sites/decide.js";
 import { alreadyCommented, commentPosition, gatedCall, makeAsync, writtenOptions } from "./call-sites/render.js";
 import { reportClientTraits, reportFor } from "./call-sites/report.js";
@@ -60,7 +61,7 @@ export const gateCallSites: Transform = {
         }
         const names: RuntimeName[] =
           llmCall.api !== "sdk"
-            ? ["useNewLlmPath", "getAsyncLlmClient", "extractOutputText"]
+            ? ["useNewLlmPath", "getAsyncLlmClient", "extractOutputText", ...(decision.target?.baseURL === OLLAMA_OPENAI_BASE_URL ? (["ollamaBaseUrl"] as const) : [])]
             : decision.serialisedBy
               ? ["useNewLlmPath", writtenOptions(llmCall) === undefined ? "getAsyncLlmClient" : "runLlmCall"]
               : ["gateLlmCall"];

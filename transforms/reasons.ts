@@ -170,8 +170,8 @@ export const reasons = {
   },
   BLOCKING_CHILD_PROCESS: {
     scope: "finding",
-    message: "the client blocks the event loop in a child process (execSync, execFileSync or spawnSync of curl or ollama); the new path calls the same endpoint and model over HTTP with generateResponseAsync instead (ollama run: its OpenAI-compatible API at 127.0.0.1:11434)",
-    fix: "nothing to do; if ollama listens elsewhere (OLLAMA_HOST), change the baseURL written at the call site",
+    message: "the client blocks the event loop in a child process (execSync, execFileSync or spawnSync of curl or ollama); the new path calls the same endpoint and model over HTTP with generateResponseAsync instead (ollama run: its OpenAI-compatible API on the server OLLAMA_HOST names, 127.0.0.1:11434 when unset)",
+    fix: "nothing to do: the new path reads OLLAMA_HOST as the ollama CLI does (`ollamaBaseUrl()` in the runtime)",
   },
   COMMAND_INJECTION: {
     scope: "finding",

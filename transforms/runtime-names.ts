@@ -5,6 +5,7 @@ export const RUNTIME_NAMES = [
   "gateLlmCall",
   "runLlmCall",
   "extractOutputText",
+  "ollamaBaseUrl",
   "handleLlmErrors",
   "llmMetricsResponse",
   "LlmErrorFilter",
