@@ -52,7 +52,7 @@ export const addMetricsRoute: Transform = {
     // A blank line on both sides, as between the neighbouring routes.
     const gap = previousLine === "" || previousLine.endsWith("{") ? "" : "\n";
     // First at its spot: a comment gate-call-sites leaves above the same statement stays with it.
-    const added = context.plan.insert(file, lineStart, `${gap}${indent}${route}\n\n`, { first: true });
+    context.plan.insert(file, lineStart, `${gap}${indent}${route}\n\n`, { first: true });
     for (const edit of place.edits ?? []) context.plan.insert(edit.file, edit.pos, edit.text);
     context.needsRuntime(file, ...RUNTIME_NAMES.filter((name) => new RegExp(`\\b${name}\\(`).test(route)));
     const finding: Finding = {
@@ -64,11 +64,11 @@ export const addMetricsRoute: Transform = {
       file: relativePath(context.input, file),
     };
     context.findings.push(finding);
-    // The line reports have always given: where the route's statement was once the other
-    // transforms' edits were in, read in the file with this transform's edits in too.
+    // The route's first line in the migrated file, once every edit and the runtime's import are in.
+    const written = `${indent}${route}`;
     context.afterEdits.push(() => {
-      const ownBefore = (place.edits ?? []).filter((edit) => edit.file === file && edit.pos < lineStart).reduce((sum, edit) => sum + edit.text.length, 0);
-      finding.line = file.getLineAndColumnAtPos(added.newStart! - ownBefore + (at - lineStart)).line;
+      const found = file.getFullText().indexOf(written);
+      if (found !== -1) finding.line = file.getLineAndColumnAtPos(found + indent.length).line;
     });
   },
 };

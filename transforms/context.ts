@@ -35,7 +35,7 @@ export interface MigrationContext {
   analyse(): Analysis;
   /** The edits every transform plans, applied once after the last transform. */
   plan: TypeScriptEditPlan;
-  /** Run once the plan is applied, before the runtime imports are added (e.g. to report a line of the changed file). */
+  /** Run once the plan is applied and the runtime imports are added (e.g. to report a line of the changed file). */
   afterEdits: (() => void)[];
   callSites: CallSiteReport[];
   findings: Finding[];

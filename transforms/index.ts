@@ -86,8 +86,8 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
     // The transforms only planned their edits: they go in now, before the imports the edits need.
     addRuntimeImports: (context) => {
       context.plan.apply();
-      for (const after of context.afterEdits) after();
       addRuntimeImports(context);
+      for (const after of context.afterEdits) after();
     },
   });
   const alreadyMigrated = !changed && files.some(importsRuntime);

@@ -1,4 +1,5 @@
 import { TextEdits } from "../../src/languages/python/parse.js";
+import type { Finding } from "../types.js";
 import { finding, hasLlmCalls, indentUnit, relativePath, type PythonTransform } from "./context.js";
 
 export const addMetricsRoute: PythonTransform = {
@@ -14,16 +15,23 @@ export const addMetricsRoute: PythonTransform = {
     }
     if (framework.hasMetricsRoute(analysis.files)) return;
     const at = framework.placeAddition(app, analysis.routes);
+    const route = framework.metricsRoute(app.name, indentUnit(app.file));
     const edits = new TextEdits();
-    edits.insert(app.file, at.index, `${at.prefix}${framework.metricsRoute(app.name, indentUnit(app.file))}${at.suffix}`);
+    edits.insert(app.file, at.index, `${at.prefix}${route}${at.suffix}`);
     edits.apply();
     context.needsImports(app.file, { runtime: ["metrics_response"], routeHelpers: true });
-    context.findings.push({
+    const added: Finding = {
       code: "METRICS_ROUTE_ADDED",
       kind: "info",
       message: `GET /metrics/llm added on ${app.name}`,
       file: relativePath(context.input, app.file),
       line: app.file.lineAt(at.index + at.prefix.length),
+    };
+    context.findings.push(added);
+    // The route's first line in the migrated file, once the other transforms' edits and the imports are in.
+    context.afterEdits.push(() => {
+      const found = app.file.getFullText().indexOf(route);
+      if (found !== -1) added.line = app.file.lineAt(found);
     });
   },
 };

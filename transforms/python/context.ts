@@ -43,6 +43,8 @@ export interface PythonMigrationContext {
   /** What each changed file must import: runtime names, `asyncio`, the route helpers. */
   imports: Map<PythonSourceFile, { runtime: Set<string>; asyncio: boolean; routeHelpers: boolean }>;
   needsImports(file: PythonSourceFile, needs: { runtime?: string[]; asyncio?: boolean; routeHelpers?: boolean }): void;
+  /** Run once every transform and the imports are in (e.g. to report a line of the changed file). */
+  afterEdits: (() => void)[];
 }
 
 /** One change to a Python target, in one file of its own. */

@@ -53,6 +53,7 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
       entry.routeHelpers ||= needs.routeHelpers ?? false;
       this.imports.set(file, entry);
     },
+    afterEdits: [],
   };
   const changed = runTransforms({
     input,
@@ -63,7 +64,10 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
     gate: gateCallSites.name,
     context,
     gated: (site) => site.state !== "left",
-    addRuntimeImports,
+    addRuntimeImports: (context) => {
+      addRuntimeImports(context);
+      for (const after of context.afterEdits) after();
+    },
   });
   return {
     entryFile: app ? relativePath(input, app.file) : undefined,
