@@ -50,7 +50,8 @@ export async function llmMigrate(...args: string[]): Promise<CliRun> {
   const io = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
-    env: { ...process.env, NO_COLOR: "1" },
+    // No LLM_MIGRATE_DEBUG a developer may have set: errors are asserted as users see them.
+    env: { ...process.env, NO_COLOR: "1", LLM_MIGRATE_DEBUG: undefined },
   };
   const status = await main(["node", cli, ...args], io);
   return { status, stdout, stderr };
