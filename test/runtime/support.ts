@@ -6,26 +6,15 @@ import { resetAsyncLlmClientForTests } from "../../runtime/client.js";
 import { reloadLlmSwitches } from "../../runtime/flags.js";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
 
-const RUNTIME_ENV = [
-  "LLM_POOL_SIZE",
-  "LLM_CANARY_PERCENT",
-  "LLM_MAX_QUEUE",
-  "LLM_TIMEOUT_MS",
-  "LLM_MAX_RETRIES",
-  "LLM_MODEL",
-  "LLM_API",
-  "FORCE_LEGACY_LLM",
-  "DISABLE_POOL",
-  "EMERGENCY_MODE",
-  "OPENAI_BASE_URL",
-  "OPENAI_API_KEY",
-];
+/** The runtime's settings and switches: every variable it reads (LLM_*, OPENAI_*, the three switches). */
+const isRuntimeVariable = (name: string): boolean => /^(LLM_(?!MIGRATE_)|OPENAI_)/.test(name) || ["FORCE_LEGACY_LLM", "DISABLE_POOL", "EMERGENCY_MODE"].includes(name);
+const runtimeVariables = (): string[] => Object.keys(process.env).filter(isRuntimeVariable);
 
 /** One stub for the file, reset before each test; a fresh runtime singleton and clean env per test. */
 export function useStubUpstream(): { stub: () => OpenAiStub; sdk: () => OpenAI } {
   let stub: OpenAiStub | undefined;
   let sdk: OpenAI | undefined;
-  const saved = new Map(RUNTIME_ENV.map((name) => [name, process.env[name]]));
+  const saved = new Map(runtimeVariables().map((name) => [name, process.env[name]]));
   beforeAll(async () => {
     stub = await startOpenAiStub();
     // The SDK's default maxRetries (2) stays: run() must turn it off per request.
@@ -35,16 +24,15 @@ export function useStubUpstream(): { stub: () => OpenAiStub; sdk: () => OpenAI }
     await stub?.close();
   });
   beforeEach(() => {
-    for (const name of RUNTIME_ENV) delete process.env[name];
+    for (const name of runtimeVariables()) delete process.env[name];
     stub?.reset();
     resetAsyncLlmClientForTests();
   });
   afterEach(() => {
     resetAsyncLlmClientForTests();
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    // Whatever a test set, back to what the file started with.
+    for (const name of runtimeVariables()) if (!saved.has(name)) delete process.env[name];
+    for (const [name, value] of saved) process.env[name] = value;
   });
   return { stub: () => stub!, sdk: () => sdk! };
 }
