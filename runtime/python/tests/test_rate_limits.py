@@ -131,9 +131,10 @@ class AdaptiveLimitTest(RuntimeTestCase):
 
 
 class LatencySignalTest(RuntimeTestCase):
-    # K = 4 calls worked on at once, 0.25 s each (long beside this process's own delays, since the
-    # stub shares its interpreter); the rest wait inside the stub, none is refused.
-    stub_options = {"latency_s": 0.25, "serving_limit": 4}
+    # K = 4 calls worked on at once, 0.5 s each (long beside this process's own delays, since the
+    # stub shares its interpreter, even on a CI machine busy with other tests: at 0.25 s a loaded
+    # run averaged 10); the rest wait inside the stub, none is refused.
+    stub_options = {"latency_s": 0.5, "serving_limit": 4}
 
     async def test_settles_near_the_capacity_of_an_upstream_that_queues_from_latency_alone(self):
         client = self.client("auto", pool_max=32)
