@@ -6,10 +6,11 @@ import { findSdkCallsByType } from "../src/languages/typescript/calls-by-type.js
 import { findLlmCalls, type ClientReach, type LlmCall } from "../src/languages/typescript/find-llm-calls.js";
 import { detectFramework, type FrameworkAdapter, type RouteRegistration } from "./frameworks/index.js";
 import { EditPlan as GenericEditPlan } from "../src/languages/edit-plan.js";
-import type { CallSiteReport, Finding, MigrationInput } from "./types.js";
+import type { MigrationInput } from "./types.js";
 
 // The runtime's names live apart so that adapters can use them without importing this module.
 import { RUNTIME_FOLDER, type RuntimeName } from "./runtime-names.js";
+import type { RunContext } from "./runner.js";
 export { RUNTIME_FOLDER, RUNTIME_NAMES, type RuntimeName } from "./runtime-names.js";
 
 /**
@@ -28,17 +29,13 @@ export interface Analysis {
   routes: RouteRegistration[];
 }
 
-export interface MigrationContext {
+export interface MigrationContext extends RunContext {
   input: MigrationInput;
   /** Absolute folder the runtime is vendored into (next to the entry file). */
   runtimeDir: string;
   analyse(): Analysis;
   /** The edits every transform plans, applied once after the last transform. */
   plan: TypeScriptEditPlan;
-  /** Run once the plan is applied and the runtime imports are added (e.g. to report a line of the changed file). */
-  afterEdits: (() => void)[];
-  callSites: CallSiteReport[];
-  findings: Finding[];
   /** Runtime names each changed file needs, by absolute path. */
   runtimeImports: Map<string, Set<RuntimeName>>;
   needsRuntime(file: SourceFile, ...names: RuntimeName[]): void;

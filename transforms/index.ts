@@ -87,7 +87,6 @@ export function migrateTypeScriptProject(input: MigrationInput): MigrationOutcom
     addRuntimeImports: (context) => {
       context.plan.apply();
       addRuntimeImports(context);
-      for (const after of context.afterEdits) after();
     },
   });
   const alreadyMigrated = !changed && files.some(importsRuntime);

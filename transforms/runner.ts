@@ -7,9 +7,11 @@ export interface Step<Context> {
 }
 
 /** What every language's migration context holds for the runner. */
-interface RunContext {
+export interface RunContext {
   callSites: CallSiteReport[];
   findings: Finding[];
+  /** Run once every transform's edits and the runtime imports are in (e.g. to report a line of the changed file). */
+  afterEdits: (() => void)[];
 }
 
 /** Findings that say something was written: untrue once every file is put back. */
@@ -47,6 +49,7 @@ export function runTransforms<File, Context extends RunContext>(run: LanguageRun
     if (!input.only || input.only.includes(transform.name)) transform.run(context);
   }
   run.addRuntimeImports(context);
+  for (const after of context.afterEdits) after();
   const gating = !input.only || input.only.includes(run.gate);
   if (gating && !context.callSites.some((site) => run.gated(site))) {
     for (const file of files) if (run.text(file) !== before.get(file)) run.restore(file, before.get(file)!);

@@ -25,7 +25,6 @@ export const addMetricsRoute: PythonTransform = {
       kind: "info",
       message: `GET /metrics/llm added on ${app.name}`,
       file: relativePath(context.input, app.file),
-      line: app.file.lineAt(at.index + at.prefix.length),
     };
     context.findings.push(added);
     // The route's first line in the migrated file, once the other transforms' edits and the imports are in.

@@ -13,7 +13,8 @@ import type { PythonSourceFile } from "../../src/languages/python/parse.js";
 import { isVendoredRuntime } from "../../src/languages/python/runtime-home.js";
 import { detectPythonFramework, type PythonApp, type PythonFrameworkAdapter, type PythonRoute } from "../frameworks/python-frameworks.js";
 import { reasons, type ReasonCode } from "../reasons.js";
-import type { CallSiteReport, Finding, MigrationInput } from "../types.js";
+import type { Finding, MigrationInput } from "../types.js";
+import type { RunContext } from "../runner.js";
 
 /** The vendored Python runtime: one module next to the app, `llm_api.py`. */
 export const RUNTIME_MODULE = "llm_api";
@@ -33,18 +34,14 @@ export interface PythonAnalysis {
   routes: PythonRoute[];
 }
 
-export interface PythonMigrationContext {
+export interface PythonMigrationContext extends RunContext {
   input: MigrationInput;
   /** Where the runtime module is vendored (absolute): the app's folder. */
   runtimeDir: string;
   analyse(): PythonAnalysis;
-  callSites: CallSiteReport[];
-  findings: Finding[];
   /** What each changed file must import: runtime names, `asyncio`, the route helpers. */
   imports: Map<PythonSourceFile, { runtime: Set<string>; asyncio: boolean; routeHelpers: boolean }>;
   needsImports(file: PythonSourceFile, needs: { runtime?: string[]; asyncio?: boolean; routeHelpers?: boolean }): void;
-  /** Run once every transform and the imports are in (e.g. to report a line of the changed file). */
-  afterEdits: (() => void)[];
 }
 
 /** One change to a Python target, in one file of its own. */

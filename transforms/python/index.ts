@@ -64,10 +64,7 @@ export function migratePythonProject(input: MigrationInput): MigrationOutcome {
     gate: gateCallSites.name,
     context,
     gated: (site) => site.state !== "left",
-    addRuntimeImports: (context) => {
-      addRuntimeImports(context);
-      for (const after of context.afterEdits) after();
-    },
+    addRuntimeImports,
   });
   return {
     entryFile: app ? relativePath(input, app.file) : undefined,
