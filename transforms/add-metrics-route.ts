@@ -1,7 +1,8 @@
 import { detectStyle, indentationAt, lineStartOf } from "../src/languages/typescript/source-style.js";
 import { functionsReaching } from "./call-sites/reach.js";
-import { relativePath, RUNTIME_NAMES, type Transform } from "./context.js";
+import { relativePath, type Transform } from "./context.js";
 import { mountPrefix } from "./frameworks/mount-prefix.js";
+import { runtimeNamesIn } from "./runtime-names.js";
 import { reasons } from "./reasons.js";
 import type { Finding } from "./types.js";
 
@@ -54,7 +55,7 @@ export const addMetricsRoute: Transform = {
     // First at its spot: a comment gate-call-sites leaves above the same statement stays with it.
     context.plan.insert(file, lineStart, `${gap}${indent}${route}\n\n`, { first: true });
     for (const edit of place.edits ?? []) context.plan.insert(edit.file, edit.pos, edit.text);
-    context.needsRuntime(file, ...RUNTIME_NAMES.filter((name) => new RegExp(`\\b${name}\\(`).test(route)));
+    context.needsRuntime(file, ...runtimeNamesIn(route));
     const finding: Finding = {
       code: "METRICS_ROUTE_ADDED",
       kind: "info",

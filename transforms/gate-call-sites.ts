@@ -1,12 +1,12 @@
 import type { Node, SourceFile } from "ts-morph";
 import { findSerialisation } from "../src/languages/typescript/find-serialisation.js";
 import { detectStyle, indentationAt, type SourceStyle } from "../src/languages/typescript/source-style.js";
-import { OLLAMA_OPENAI_BASE_URL } from "../src/languages/typescript/wrapper-target.js";
 import { caughtLocally, planCallSite, routeHandlersByFunction } from "./call-sites/decide.js";
-import { alreadyCommented, commentPosition, gatedCall, makeAsync, writtenOptions } from "./call-sites/render.js";
+import { alreadyCommented, commentPosition, gatedCall, makeAsync } from "./call-sites/render.js";
 import { reportClientTraits, reportFor } from "./call-sites/report.js";
-import type { RuntimeName, Transform } from "./context.js";
+import type { Transform } from "./context.js";
 import { leftComment, reasons } from "./reasons.js";
+import { runtimeNamesIn } from "./runtime-names.js";
 
 export const gateCallSites: Transform = {
   name: "gate-call-sites",
@@ -59,12 +59,6 @@ export const gateCallSites: Transform = {
           const { message } = reasons.SERIALISED_CALL;
           context.findings.push({ code: "SERIALISED_CALL", kind: "info", message, file: report.file, line: report.line });
         }
-        const names: RuntimeName[] =
-          llmCall.api !== "sdk"
-            ? ["useNewLlmPath", "getAsyncLlmClient", "extractOutputText", ...(decision.target?.baseURL === OLLAMA_OPENAI_BASE_URL ? (["ollamaBaseUrl"] as const) : [])]
-            : decision.serialisedBy
-              ? ["useNewLlmPath", writtenOptions(llmCall) === undefined ? "getAsyncLlmClient" : "runLlmCall"]
-              : ["gateLlmCall"];
         for (const handler of decision.wrap) {
           const wrapper = analysis.framework?.errorWrapper;
           if (!wrapper || wrapped.has(handler.argument)) continue;
@@ -80,8 +74,9 @@ export const gateCallSites: Transform = {
           makeAsync(plan, decision.makeAsync);
         }
         const replaced = decision.serialisedBy ?? llmCall.call;
-        plan.replace(file, replaced.getStart(), replaced.getEnd(), gatedCall(llmCall, decision, styleOf(file)));
-        context.needsRuntime(file, ...names);
+        const gated = gatedCall(llmCall, decision, styleOf(file));
+        plan.replace(file, replaced.getStart(), replaced.getEnd(), gated);
+        context.needsRuntime(file, ...runtimeNamesIn(gated));
       }
     }
     // Once per run, as the Python side does: where the only key is the client address.

@@ -13,5 +13,10 @@ export const RUNTIME_NAMES = [
 ] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
+/** The runtime names written code uses, called or passed on (`.then(extractOutputText)`): what its file must import. */
+export function runtimeNamesIn(code: string): RuntimeName[] {
+  return RUNTIME_NAMES.filter((name) => new RegExp(`\\b${name}\\b`).test(code));
+}
+
 /** The vendored runtime's folder, beside the entry file (or where the framework's adapter says). */
 export const RUNTIME_FOLDER = "llm-runtime";

@@ -87,7 +87,7 @@ function optionsForm(llmCall: LlmCall): OptionsForm {
 }
 
 /** The request options the user wrote on an SDK call, as one whole argument, if any. */
-export function writtenOptions(llmCall: LlmCall): string | undefined {
+function writtenOptions(llmCall: LlmCall): string | undefined {
   if (llmCall.api !== "sdk") return undefined;
   const form = optionsForm(llmCall);
   return form.fields === "whole" ? llmCall.call.getArguments()[form.argument]?.getText() : undefined;

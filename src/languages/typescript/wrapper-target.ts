@@ -20,7 +20,7 @@ export interface WrapperTarget {
  * The ollama CLI's server: the runtime reads OLLAMA_HOST as the CLI does (127.0.0.1:11434 when
  * unset), so the new path reaches the same server (runtime/ollama-host.ts).
  */
-export const OLLAMA_OPENAI_BASE_URL = "ollamaBaseUrl()";
+const OLLAMA_OPENAI_BASE_URL = "ollamaBaseUrl()";
 /** Request body fields the new path sends the same: anything else would be dropped, so the call is left. */
 const BODY_FIELDS = new Set(["model", "messages", "input", "stream"]);
 /** Client options the runtime's own SDK instance is given the same. */
