@@ -49,24 +49,9 @@ export function findClientCalls(
   const seen = new Set<string>();
   const functions = functionsByName(files);
   // Each file's calls and each call's enclosing functions are found once, not once per client.
-  const fileCalls = new Map<PythonSourceFile, PythonNode[]>();
-  const callsIn = (file: PythonSourceFile): PythonNode[] => {
-    let found = fileCalls.get(file);
-    if (!found) fileCalls.set(file, (found = descendants(file.root, "call")));
-    return found;
-  };
-  const facts = new Map<number, FunctionFacts>();
-  const factsOf = (fn: PythonNode): FunctionFacts => {
-    let found = facts.get(fn.id);
-    if (!found) facts.set(fn.id, (found = functionFacts(fn)));
-    return found;
-  };
-  const enclosing = new Map<number, PythonNode[]>();
-  const functionsAround = (call: PythonNode): PythonNode[] => {
-    let around = enclosing.get(call.id);
-    if (!around) enclosing.set(call.id, (around = ancestors(call).filter((a) => a.type === "function_definition")));
-    return around;
-  };
+  const callsIn = cachedBy((file: PythonSourceFile) => file, (file) => descendants(file.root, "call"));
+  const factsOf = cachedBy((fn: PythonNode) => fn.id, functionFacts);
+  const functionsAround = cachedBy((call: PythonNode) => call.id, (call) => ancestors(call).filter((a) => a.type === "function_definition"));
   for (const client of clients) {
     const aliases = clientAliases(client, files, functions, factsOf);
     for (const file of files) {
@@ -174,17 +159,9 @@ function clientAliases(
   const isClient = (expression: string) =>
     client.access.kind === "state" ? expression.endsWith(`.state.${client.access.attribute}`) : client.access.kind === "name" && expression === client.access.name;
   const ofClass = new RegExp(`(^|[^\\w.])${client.constructedWith}($|[^\\w])`);
-  const providers = new Map<string, boolean>();
-  const returnsClient = (provider: string): boolean => {
-    let returns = providers.get(provider);
-    if (returns === undefined) providers.set(provider, (returns = providerReturns(functions.get(provider) ?? [], isClient)));
-    return returns;
-  };
-  const byFunction = new Map<number, string[]>();
-  const aliasesOf = (fn: PythonNode): string[] => {
-    let aliases = byFunction.get(fn.id);
-    if (aliases) return aliases;
-    aliases = [];
+  const returnsClient = cachedBy((provider: string) => provider, (provider) => providerReturns(functions.get(provider) ?? [], isClient));
+  const aliasesOf = cachedBy((fn: PythonNode) => fn.id, (fn) => {
+    const aliases: string[] = [];
     const { assignments, parameters } = factsOf(fn);
     for (const { left, right } of assignments) {
       if (isClient(right.text)) aliases.push(left);
@@ -195,9 +172,8 @@ function clientAliases(
       if (provider && returnsClient(provider)) aliases.push(param.name);
       if (client.constructedWith && param.annotation !== undefined && ofClass.test(param.annotation)) aliases.push(param.name);
     }
-    byFunction.set(fn.id, aliases);
     return aliases;
-  };
+  });
   return (around) => new Set(around.flatMap(aliasesOf));
 }
 
@@ -296,4 +272,16 @@ function legacyCallee(legacy: PythonNode): string {
   const fn = call.childForFieldName("function")!;
   if (fn.text === "asyncio.to_thread") return children(call.childForFieldName("arguments")!)[0]?.text ?? fn.text;
   return fn.text;
+}
+
+/** `compute`, asked once per key (`keyOf` of its argument): later asks get the first answer. */
+function cachedBy<A, K, V>(keyOf: (argument: A) => K, compute: (argument: A) => V): (argument: A) => V {
+  const answers = new Map<K, V>();
+  return (argument) => {
+    const key = keyOf(argument);
+    if (answers.has(key)) return answers.get(key)!;
+    const answer = compute(argument);
+    answers.set(key, answer);
+    return answer;
+  };
 }
