@@ -23,7 +23,7 @@ export function ollamaBaseUrl(env: Record<string, string | undefined> = process.
   let { host, port } = splitHostPort(hostport) ?? { host: hostport.replace(/^\[|\]$/g, ""), port: defaultPort };
   if (!/^\d+$/.test(port) || Number(port) > 65535) port = defaultPort;
   if (host === "" || host === "0.0.0.0") host = "127.0.0.1";
-  else if (host === "::" || host === "[::]") host = "::1";
+  else if (host === "::") host = "::1";
   const hostText = host.includes(":") ? `[${host}]` : host;
   return `${scheme}://${hostText}:${port}${path ? `/${path.replace(/\/+$/, "")}` : ""}/v1`;
 }

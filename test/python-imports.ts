@@ -3,8 +3,9 @@
 // in the environment the test workers inherit, instead of each worker starting Python once per
 // set (each start imports FastAPI or aiohttp: about 0.3 s of CPU).
 import { spawnSync } from "node:child_process";
+import { PYTHON as DEBIAN_PYTHON } from "./paths.js";
 
-export const DEBIAN_PYTHON = "/usr/bin/python3";
+export { DEBIAN_PYTHON };
 
 /** The module sets the suites need, as `canImport` is asked for them. */
 export const PYTHON_MODULE_SETS = ["fastapi, uvicorn, httpx", "aiohttp, httpx", "requests", "redis.asyncio, httpx", "fastapi, uvicorn, httpx, redis.asyncio"];

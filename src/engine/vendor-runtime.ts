@@ -33,9 +33,8 @@ export async function runtimeFiles(flavour: Flavour): Promise<RuntimeFile[]> {
       files.push({ name, contents });
       continue;
     }
-    const jsName = name.replace(/\.ts$/, ".js");
-    const built = prebuilt?.get(jsName);
-    files.push({ name: jsName, contents: built && built.source === sha256(contents) ? built.contents : transpile(name, contents, flavour) });
+    const built = prebuilt?.get(jsName(name));
+    files.push({ name: jsName(name), contents: built && built.source === sha256(contents) ? built.contents : transpile(name, contents, flavour) });
   }
   return files;
 }
@@ -79,12 +78,16 @@ export async function prebuildRuntime(): Promise<void> {
     await mkdir(dir, { recursive: true });
     const manifest: Record<string, string> = {};
     for (const { name, contents } of sources) {
-      const jsName = name.replace(/\.ts$/, ".js");
-      await writeFile(join(dir, jsName), transpile(name, contents, flavour));
-      manifest[jsName] = sha256(contents);
+      await writeFile(join(dir, jsName(name)), transpile(name, contents, flavour));
+      manifest[jsName(name)] = sha256(contents);
     }
     await writeFile(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   }
+}
+
+/** The name a runtime module takes as JavaScript. */
+function jsName(name: string): string {
+  return name.replace(/\.ts$/, ".js");
 }
 
 function sha256(contents: Buffer): string {

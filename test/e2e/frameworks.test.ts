@@ -6,9 +6,8 @@
 import { mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isInCanary } from "../../runtime/index.js";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
-import { copyServer, llmMigrate, postJson, removeScratch, repoRoot, startServer, type RunningServer } from "./support.js";
+import { canaryUsers, copyServer, llmMigrate, postJson, removeScratch, repoRoot, startServer, type RunningServer } from "./support.js";
 
 const tsx = [process.execPath, "--import", "tsx"];
 const servers = [
@@ -28,9 +27,7 @@ const authorized = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
 
 /** Every server gates with `{ key: userId }`: these users fall inside a 50 % canary, those outside. */
 const CANARY_PERCENT = 50;
-const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
-const canaryUsers = users.filter((user) => isInCanary(user, CANARY_PERCENT)).slice(0, 9);
-const otherUsers = users.filter((user) => !isInCanary(user, CANARY_PERCENT)).slice(0, 6);
+const { inside: inCanary, outside: otherUsers } = canaryUsers(CANARY_PERCENT, { inside: 9, outside: 6 });
 
 const request = (userId: string, i: number) => ({
   userId,
@@ -58,7 +55,7 @@ let stub: OpenAiStub;
 const dirs = new Map<string, string>();
 
 beforeAll(async () => {
-  expect([canaryUsers.length, otherUsers.length]).toEqual([9, 6]);
+  expect([inCanary.length, otherUsers.length]).toEqual([9, 6]);
   stub = await startOpenAiStub({ latencyMs: 250 });
   for (const { name } of servers) {
     const dir = copyServer(name);
@@ -93,9 +90,9 @@ describe.each(servers)("a $name server, migrated", ({ name, command, chat = "/ch
 
   it("serves 9 concurrent users of the canary through a pool of 3 and answers /metrics/llm", async () => {
     stub.reset();
-    const answers = await Promise.all(canaryUsers.map((user, i) => postJson(`${server.url}${chat}`, request(user, i))));
+    const answers = await Promise.all(inCanary.map((user, i) => postJson(`${server.url}${chat}`, request(user, i))));
     expect(answers.map((a) => a.status)).toEqual(Array(9).fill(200));
-    expect(answers.map((a) => a.json.reply)).toEqual(canaryUsers.map((_, i) => `echo: question ${i}`));
+    expect(answers.map((a) => a.json.reply)).toEqual(inCanary.map((_, i) => `echo: question ${i}`));
     const { peakInFlight } = stub.stats();
     expect(peakInFlight).toBeGreaterThanOrEqual(2);
     expect(peakInFlight).toBeLessThanOrEqual(3);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect } from "vitest";
+import { isInCanary } from "../../runtime/index.js";
 import { startOpenAiStub, type OpenAiStub } from "../../src/stub/openai-stub.js";
 import { freePort } from "../../src/verify/processes.js";
 
@@ -183,4 +184,18 @@ export async function oneCallSeen(server: RunningServer, stub: OpenAiStub): Prom
   const received = stub.stats().received;
   expect(received, server.output()).toHaveLength(1);
   return { endpoint: received[0]!.endpoint, model: received[0]!.model, paths: metrics.paths };
+}
+
+/**
+ * The first user ids (`${prefix}0`, `${prefix}1`, …) on each side of a canary of `percent`, as
+ * the runtime buckets them: `inside` ids in the canary and `outside` ids out of it.
+ */
+export function canaryUsers(percent: number, counts: { inside: number; outside: number }, prefix = "user-"): { inside: string[]; outside: string[] } {
+  const users = { inside: [] as string[], outside: [] as string[] };
+  for (let i = 0; users.inside.length < counts.inside || users.outside.length < counts.outside; i++) {
+    const user = `${prefix}${i}`;
+    const side = isInCanary(user, percent) ? users.inside : users.outside;
+    if (side.length < (side === users.inside ? counts.inside : counts.outside)) side.push(user);
+  }
+  return users;
 }

@@ -8,9 +8,8 @@
 import { cpSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isInCanary } from "../../runtime/index.js";
 import { startOpenAiStub } from "../../src/stub/openai-stub.js";
-import { llmMigrate, postJson, repoRoot, startServer, oneCallSeen, useScratchFolder } from "../e2e/support.js";
+import { canaryUsers, llmMigrate, postJson, repoRoot, startServer, oneCallSeen, useScratchFolder } from "../e2e/support.js";
 
 const preload = join(repoRoot, "test", "fidelity", "listen-on-port.cjs");
 const question = [{ role: "user", content: "hello" }];
@@ -26,9 +25,10 @@ interface WrapperCase {
 }
 
 /** Users on either side of a 50 % canary. */
-const users = Array.from({ length: 40 }, (_, i) => `u${i}`);
-const outsideCanary = users.find((user) => !isInCanary(user, 50))!;
-const insideCanary = users.find((user) => isInCanary(user, 50))!;
+const {
+  inside: [insideCanary],
+  outside: [outsideCanary],
+} = canaryUsers(50, { inside: 1, outside: 1 }, "u");
 
 const cases: WrapperCase[] = [
   { fixture: "wrapper-llm-base-url-chat", entry: "src/server.ts", body: { userId: "u1", message: "hello" }, baseUrlVariable: "LLM_BASE_URL", key: "userId" },
