@@ -44,17 +44,12 @@ describe("TypeScript's code cache", () => {
   // end-to-end suite ran the CLI in it) gets V8's compiled script back, and V8 then reports the
   // cache as not taken.
   it("saved by the build, fits this Node: the CLI loads the compiler's bytecode instead of compiling it", () => {
+    // The built CLI's own loader: importing its ts-morph module loads TypeScript with the cache.
     const check = `
-      const { readFileSync } = require("node:fs");
-      const Module = require("node:module");
-      const { dirname, join } = require("node:path");
-      const { Script } = require("node:vm");
-      const common = Module.createRequire(require.resolve("ts-morph")).resolve("@ts-morph/common");
-      const filename = join(dirname(common), "typescript.js");
-      const cachedData = readFileSync(join("dist", "typescript.code-cache"));
-      const script = new Script(Module.wrap(readFileSync(filename, "utf8")), { filename, cachedData });
-      process.stdout.write(String(script.cachedDataRejected));`;
-    const run = spawnSync(process.execPath, ["-e", check], { cwd: repoRoot, encoding: "utf8" });
+      await import("./dist/src/languages/typescript/ts-morph.js");
+      const { codeCacheRejected } = await import("./dist/src/languages/typescript/typescript-code-cache.js");
+      process.stdout.write(String(codeCacheRejected()));`;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", check], { cwd: repoRoot, encoding: "utf8" });
     expect({ stdout: run.stdout, stderr: run.stderr }).toEqual({ stdout: "false", stderr: "" });
   });
 });

@@ -53,6 +53,11 @@ export function readCodeCache(path: string): Buffer | undefined {
   }
 }
 
+/** Whether V8 refused the code cache TypeScript was loaded with (undefined: not loaded with one). */
+export function codeCacheRejected(): boolean | undefined {
+  return loaded?.cachedDataRejected;
+}
+
 /** V8's code cache of the TypeScript loaded by preloadTypeScript, with every function run since. */
 export function typeScriptCodeCache(): Buffer | undefined {
   return loaded?.createCachedData();
